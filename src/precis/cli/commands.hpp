@@ -1,0 +1,15 @@
+// Each subcommand lives in its own file and adds itself to the application here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace precis::cli {
+
+// Options every subcommand shares.
+struct GlobalOptions {
+  std::string threads = "all";
+};
+
+void add_version_command(CLI::App& app);
+
+}  // namespace precis::cli
