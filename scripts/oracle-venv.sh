@@ -23,4 +23,10 @@ if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
   fi
   touch "$venv/.complete"
 fi
+# Light packages: installed incrementally whenever their pinned list changes.
+extra_key=$(sha256sum "$here/requirements-extra.txt" | cut -c1-12)
+if [ "$(cat "$venv/.extra-key" 2>/dev/null)" != "$extra_key" ]; then
+  "$venv/bin/python" -m pip install -q -r "$here/requirements-extra.txt" >&2
+  echo "$extra_key" > "$venv/.extra-key"
+fi
 echo "$venv"
