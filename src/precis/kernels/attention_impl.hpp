@@ -1,0 +1,195 @@
+// Bodies of attention.hpp, compiled twice (attention.cpp portable, attention_avx2.cpp with AVX2).
+// The inner loops run along a contiguous axis with independent accumulators, so they vectorise
+// without reassociation and both builds give identical bits.
+#include <omp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "precis/core/threads.hpp"
+#include "precis/kernels/attention_table.hpp"
+
+namespace precis::kernels::PRECIS_KERNEL_NS {
+
+static inline int thread_id(int threads) { return threads > 1 ? omp_get_thread_num() : 0; }
+
+static void attention_forward(int threads, const AttentionShape& s, float* out, float* lse,
+                              const float* qkv, float* scratch) {
+  const int T = s.T, hd = s.head_dim, H = s.n_heads, group = s.n_heads / s.n_kv_heads;
+  const std::int64_t ld = s.qkv_ld(), old = s.out_ld();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const std::size_t per_thread = attention_task_floats(T, hd);
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  parallel_for(0, static_cast<std::int64_t>(s.B) * H, threads, [&](std::int64_t task) {
+    const int b = static_cast<int>(task / H), h = static_cast<int>(task % H), g = h / group;
+    float* Kt = scratch + per_thread * thread_id(threads);  // hd × T
+    float* Q = Kt + static_cast<std::size_t>(hd) * T;       // kQueryTile × hd, pre-scaled
+    float* S = Q + kQueryTile * hd;                         // kQueryTile × kKeyTile
+    float* acc = S + kQueryTile * kKeyTile;                 // kQueryTile × hd
+    float* m = acc + kQueryTile * hd;
+    float* l = m + kQueryTile;
+    const float* base = qkv + static_cast<std::int64_t>(b) * T * ld;
+    const float* k0 = base + static_cast<std::int64_t>(H + g) * hd;
+    const float* v0 = base + static_cast<std::int64_t>(H + s.n_kv_heads + g) * hd;
+    for (int j = 0; j < T; ++j)
+      for (int d = 0; d < hd; ++d) Kt[d * T + j] = k0[j * ld + d];
+    for (int i0 = 0; i0 < T; i0 += kQueryTile) {
+      const int nq = T - i0 < kQueryTile ? T - i0 : kQueryTile;
+      for (int r = 0; r < nq; ++r) {
+        const float* q = base + static_cast<std::int64_t>(i0 + r) * ld + h * hd;
+        for (int d = 0; d < hd; ++d) {
+          Q[r * hd + d] = q[d] * scale;
+          acc[r * hd + d] = 0.f;
+        }
+        m[r] = neg_inf;
+        l[r] = 0.f;
+      }
+      for (int j0 = 0; j0 < i0 + nq; j0 += kKeyTile) {
+        const int nk = (i0 + nq - j0) < kKeyTile ? i0 + nq - j0 : kKeyTile;
+        for (int r = 0; r < nq; ++r) {
+          float* srow = S + r * kKeyTile;
+          for (int j = 0; j < nk; ++j) srow[j] = 0.f;
+          for (int d = 0; d < hd; ++d) {
+            const float qd = Q[r * hd + d];
+            const float* kt = Kt + d * T + j0;
+            for (int j = 0; j < nk; ++j) srow[j] += qd * kt[j];
+          }
+          const int last = i0 + r - j0;  // keys j0 + j with j > last are in the future
+          const int valid = last + 1 < nk ? last + 1 : nk;
+          if (valid <= 0) continue;
+          float mx = m[r];
+          for (int j = 0; j < valid; ++j) mx = srow[j] > mx ? srow[j] : mx;
+          const float corr = std::exp(m[r] - mx);  // 0 on the first tile (m = -inf)
+          float sum = 0.f;
+          for (int j = 0; j < valid; ++j) {
+            srow[j] = std::exp(srow[j] - mx);
+            sum += srow[j];
+          }
+          l[r] = l[r] * corr + sum;
+          m[r] = mx;
+          float* a = acc + r * hd;
+          for (int d = 0; d < hd; ++d) a[d] *= corr;
+          for (int j = 0; j < valid; ++j) {
+            const float p = srow[j];
+            const float* v = v0 + static_cast<std::int64_t>(j0 + j) * ld;
+            for (int d = 0; d < hd; ++d) a[d] += p * v[d];
+          }
+        }
+      }
+      for (int r = 0; r < nq; ++r) {
+        const int i = i0 + r;
+        float* o = out + (static_cast<std::int64_t>(b) * T + i) * old + h * hd;
+        const float inv = 1.0f / l[r];
+        for (int d = 0; d < hd; ++d) o[d] = acc[r * hd + d] * inv;
+        lse[(static_cast<std::int64_t>(b) * H + h) * T + i] = m[r] + std::log(l[r]);
+      }
+    }
+  });
+}
+
+static void attention_backward(int threads, const AttentionShape& s, float* dqkv, const float* dout,
+                               const float* qkv, const float* out, const float* lse,
+                               float* scratch) {
+  const int T = s.T, hd = s.head_dim, H = s.n_heads, Hkv = s.n_kv_heads, group = H / Hkv;
+  const std::int64_t ld = s.qkv_ld(), old = s.out_ld();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const std::size_t per_thread = attention_task_floats(T, hd);
+  // One task per (batch, KV head): the query heads sharing a KV head add into the same dK, dV.
+  parallel_for(0, static_cast<std::int64_t>(s.B) * Hkv, threads, [&](std::int64_t task) {
+    const int b = static_cast<int>(task / Hkv), g = static_cast<int>(task % Hkv);
+    const std::size_t tT = static_cast<std::size_t>(T) * hd;
+    float* Kt = scratch + per_thread * thread_id(threads);  // hd × T
+    float* Vt = Kt + tT;                                    // hd × T
+    float* dK = Vt + tT;                                    // T × hd
+    float* dV = dK + tT;                                    // T × hd
+    float* Q = dV + tT;                                     // kQueryTile × hd, pre-scaled
+    float* dO = Q + kQueryTile * hd;                        // kQueryTile × hd
+    float* dQ = dO + kQueryTile * hd;                       // kQueryTile × hd
+    float* P = dQ + kQueryTile * hd;                        // kQueryTile × T
+    float* dP = P + static_cast<std::size_t>(kQueryTile) * T;
+    float* D = dP + static_cast<std::size_t>(kQueryTile) * T;
+    const float* base = qkv + static_cast<std::int64_t>(b) * T * ld;
+    const float* k0 = base + static_cast<std::int64_t>(H + g) * hd;
+    const float* v0 = base + static_cast<std::int64_t>(H + Hkv + g) * hd;
+    for (int j = 0; j < T; ++j)
+      for (int d = 0; d < hd; ++d) {
+        Kt[d * T + j] = k0[j * ld + d];
+        Vt[d * T + j] = v0[j * ld + d];
+      }
+    for (std::size_t x = 0; x < tT; ++x) dK[x] = dV[x] = 0.f;
+    for (int h = g * group; h < (g + 1) * group; ++h) {
+      const float* lse_h = lse + (static_cast<std::int64_t>(b) * H + h) * T;
+      for (int i0 = 0; i0 < T; i0 += kQueryTile) {
+        const int nq = T - i0 < kQueryTile ? T - i0 : kQueryTile;
+        for (int r = 0; r < nq; ++r) {
+          const std::int64_t row = static_cast<std::int64_t>(b) * T + i0 + r;
+          const float* q = qkv + row * ld + h * hd;
+          const float* go = dout + row * old + h * hd;
+          const float* o = out + row * old + h * hd;
+          float dd = 0.f;
+          for (int d = 0; d < hd; ++d) {
+            Q[r * hd + d] = q[d] * scale;
+            dO[r * hd + d] = go[d];
+            dQ[r * hd + d] = 0.f;
+            dd += go[d] * o[d];
+          }
+          D[r] = dd;
+        }
+        for (int r = 0; r < nq; ++r) {
+          const int n = i0 + r + 1;  // keys 0..i
+          float* p = P + static_cast<std::size_t>(r) * T;
+          float* dp = dP + static_cast<std::size_t>(r) * T;
+          for (int j = 0; j < n; ++j) p[j] = dp[j] = 0.f;
+          for (int d = 0; d < hd; ++d) {
+            const float qd = Q[r * hd + d], od = dO[r * hd + d];
+            const float* kt = Kt + d * T;
+            const float* vt = Vt + d * T;
+            for (int j = 0; j < n; ++j) {
+              p[j] += qd * kt[j];
+              dp[j] += od * vt[j];
+            }
+          }
+          const float z = lse_h[i0 + r];
+          for (int j = 0; j < n; ++j) {
+            p[j] = std::exp(p[j] - z);
+            dp[j] = p[j] * (dp[j] - D[r]);  // dS
+          }
+          float* dq = dQ + r * hd;
+          const float* qr = Q + r * hd;
+          const float* dor = dO + r * hd;
+          for (int j = 0; j < n; ++j) {
+            const float ds = dp[j], pj = p[j];
+            const float* kj = k0 + static_cast<std::int64_t>(j) * ld;
+            float* dk = dK + static_cast<std::size_t>(j) * hd;
+            float* dv = dV + static_cast<std::size_t>(j) * hd;
+            for (int d = 0; d < hd; ++d) {
+              dq[d] += ds * kj[d];
+              dk[d] += ds * qr[d];  // Q is pre-scaled: dK = scale · dSᵀ Q
+              dv[d] += pj * dor[d];
+            }
+          }
+        }
+        for (int r = 0; r < nq; ++r) {
+          float* dq = dqkv + (static_cast<std::int64_t>(b) * T + i0 + r) * ld + h * hd;
+          for (int d = 0; d < hd; ++d) dq[d] = dQ[r * hd + d] * scale;
+        }
+      }
+    }
+    for (int j = 0; j < T; ++j) {
+      float* dk = dqkv + (static_cast<std::int64_t>(b) * T + j) * ld + (H + g) * hd;
+      float* dv = dqkv + (static_cast<std::int64_t>(b) * T + j) * ld + (H + Hkv + g) * hd;
+      for (int d = 0; d < hd; ++d) {
+        dk[d] = dK[static_cast<std::size_t>(j) * hd + d];
+        dv[d] = dV[static_cast<std::size_t>(j) * hd + d];
+      }
+    }
+  });
+}
+
+}  // namespace precis::kernels::PRECIS_KERNEL_NS
+
+namespace precis::kernels {
+const AttentionTable PRECIS_KERNEL_TABLE = {PRECIS_KERNEL_NS::attention_forward,
+                                            PRECIS_KERNEL_NS::attention_backward};
+}  // namespace precis::kernels

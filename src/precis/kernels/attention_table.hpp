@@ -1,0 +1,28 @@
+// The ISA builds of attention_impl.hpp, for attention.cpp's dispatch.
+#pragma once
+
+#include "precis/kernels/attention.hpp"
+
+namespace precis::kernels {
+
+struct AttentionTable {
+  void (*forward)(int, const AttentionShape&, float*, float*, const float*, float*);
+  void (*backward)(int, const AttentionShape&, float*, const float*, const float*, const float*,
+                   const float*, float*);
+};
+
+extern const AttentionTable kAttentionReference;
+extern const AttentionTable kAttentionAvx2;
+
+inline constexpr int kQueryTile = 32;
+inline constexpr int kKeyTile = 64;
+
+// Per-thread scratch of one task (the larger of forward and backward).
+inline std::size_t attention_task_floats(int T, int hd) {
+  std::size_t t = static_cast<std::size_t>(T), d = static_cast<std::size_t>(hd), q = kQueryTile;
+  std::size_t fwd = d * t + q * d + q * kKeyTile + q * d + 2 * q;
+  std::size_t bwd = 4 * d * t + 3 * q * d + 2 * q * t + q;
+  return (fwd > bwd ? fwd : bwd) + 64;
+}
+
+}  // namespace precis::kernels

@@ -1,0 +1,203 @@
+// Bodies of ops.hpp, compiled twice: ops.cpp (portable) and ops_avx2.cpp (AVX2+FMA+F16C flags).
+// Included with PRECIS_KERNEL_NS set to the namespace of that build. Loops are written so the
+// compiler can vectorise them without reassociating sums (the builds must agree bit for bit).
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "precis/core/threads.hpp"
+#include "precis/kernels/ops_table.hpp"
+
+namespace precis::kernels::PRECIS_KERNEL_NS {
+
+static void embedding_forward(int threads, float* out, const std::int32_t* ids, const float* table,
+                              std::int64_t N, std::int64_t d) {
+  parallel_for(0, N, threads, [&](std::int64_t n) {
+    std::memcpy(out + n * d, table + static_cast<std::int64_t>(ids[n]) * d, d * sizeof(float));
+  });
+}
+
+static void embedding_backward(int threads, float* dtable, const float* dout,
+                               const std::int32_t* ids, std::int64_t N, std::int64_t d) {
+  // Split by columns: each thread owns a slice of every row, so no two threads add to one value
+  // and the order of additions is the token order whatever the thread count.
+  const std::int64_t chunks = threads > 1 ? threads : 1;
+  parallel_for(0, chunks, threads, [&](std::int64_t c) {
+    std::int64_t c0 = d * c / chunks, c1 = d * (c + 1) / chunks;
+    for (std::int64_t n = 0; n < N; ++n) {
+      float* dst = dtable + static_cast<std::int64_t>(ids[n]) * d;
+      const float* src = dout + n * d;
+      for (std::int64_t i = c0; i < c1; ++i) dst[i] += src[i];
+    }
+  });
+}
+
+static void rmsnorm_forward(int threads, float* out, float* rstd, const float* x, const float* w,
+                            std::int64_t N, std::int64_t d, float eps) {
+  parallel_for(0, N, threads, [&](std::int64_t n) {
+    const float* xr = x + n * d;
+    float* o = out + n * d;
+    float ss = 0.f;
+    for (std::int64_t i = 0; i < d; ++i) ss += xr[i] * xr[i];
+    float r = 1.0f / std::sqrt(ss / static_cast<float>(d) + eps);
+    rstd[n] = r;
+    for (std::int64_t i = 0; i < d; ++i) o[i] = w[i] * (xr[i] * r);
+  });
+}
+
+static void rmsnorm_backward(int threads, float* dx, float* dw, const float* dout, const float* x,
+                             const float* w, const float* rstd, std::int64_t N, std::int64_t d,
+                             float* scratch) {
+  const std::int64_t chunks = threads > 1 ? threads : 1;
+  parallel_for(0, chunks, threads, [&](std::int64_t c) {
+    float* part = scratch + c * d;
+    for (std::int64_t i = 0; i < d; ++i) part[i] = 0.f;
+    for (std::int64_t n = N * c / chunks; n < N * (c + 1) / chunks; ++n) {
+      const float* xr = x + n * d;
+      const float* g = dout + n * d;
+      float* dxr = dx + n * d;
+      float r = rstd[n];
+      float dot = 0.f;  // Σ w·dy·x
+      for (std::int64_t i = 0; i < d; ++i) dot += w[i] * g[i] * xr[i];
+      float k = dot * r * r * r / static_cast<float>(d);
+      for (std::int64_t i = 0; i < d; ++i) {
+        dxr[i] += r * (w[i] * g[i]) - k * xr[i];
+        part[i] += g[i] * (xr[i] * r);
+      }
+    }
+  });
+  for (std::int64_t c = 0; c < chunks; ++c)
+    for (std::int64_t i = 0; i < d; ++i) dw[i] += scratch[c * d + i];
+}
+
+static void rope_apply(int threads, float* x, std::int64_t N, std::int64_t ld, std::int64_t col0,
+                       int n_heads, int head_dim, int T, const float* cos_t, const float* sin_t,
+                       float sign) {
+  const int half = head_dim / 2;
+  parallel_for(0, N, threads, [&](std::int64_t n) {
+    const float* c = cos_t + (n % T) * half;
+    const float* s = sin_t + (n % T) * half;
+    for (int h = 0; h < n_heads; ++h) {
+      float* a = x + n * ld + col0 + static_cast<std::int64_t>(h) * head_dim;
+      float* b = a + half;
+      for (int i = 0; i < half; ++i) {
+        float si = sign * s[i];
+        float a0 = a[i], b0 = b[i];
+        a[i] = a0 * c[i] - b0 * si;
+        b[i] = b0 * c[i] + a0 * si;
+      }
+    }
+  });
+}
+
+static void swiglu_forward(int threads, float* h, const float* gu, std::int64_t N, std::int64_t F) {
+  parallel_for(0, N, threads, [&](std::int64_t n) {
+    const float* g = gu + n * 2 * F;
+    const float* u = g + F;
+    float* o = h + n * F;
+    for (std::int64_t i = 0; i < F; ++i) o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  });
+}
+
+static void swiglu_backward(int threads, float* dgu, const float* dh, const float* gu,
+                            std::int64_t N, std::int64_t F) {
+  parallel_for(0, N, threads, [&](std::int64_t n) {
+    const float* g = gu + n * 2 * F;
+    const float* u = g + F;
+    const float* d = dh + n * F;
+    float* dg = dgu + n * 2 * F;
+    float* du = dg + F;
+    for (std::int64_t i = 0; i < F; ++i) {
+      float sig = 1.0f / (1.0f + std::exp(-g[i]));
+      float silu = g[i] * sig;
+      dg[i] = d[i] * u[i] * (sig * (1.0f + g[i] * (1.0f - sig)));
+      du[i] = d[i] * silu;
+    }
+  });
+}
+
+static void crossentropy_forward(int threads, float* losses, float* lse, const float* logits,
+                                 const std::int32_t* targets, std::int64_t N, std::int64_t V) {
+  parallel_for(0, N, threads, [&](std::int64_t n) {
+    const float* l = logits + n * V;
+    float m = l[0];
+    for (std::int64_t v = 1; v < V; ++v) m = l[v] > m ? l[v] : m;
+    float s = 0.f;
+    for (std::int64_t v = 0; v < V; ++v) s += std::exp(l[v] - m);
+    lse[n] = m + std::log(s);
+    losses[n] = lse[n] - l[targets[n]];
+  });
+}
+
+static void crossentropy_backward(int threads, float* dlogits, const float* logits,
+                                  const float* lse, const std::int32_t* targets, std::int64_t N,
+                                  std::int64_t V, float scale) {
+  parallel_for(0, N, threads, [&](std::int64_t n) {
+    const float* l = logits + n * V;
+    float* d = dlogits + n * V;
+    float z = lse[n];
+    for (std::int64_t v = 0; v < V; ++v) d[v] = std::exp(l[v] - z) * scale;
+    d[targets[n]] -= scale;
+  });
+}
+
+static void add(int threads, float* y, const float* x, const float* r, std::int64_t n) {
+  constexpr std::int64_t kChunk = 1 << 14;
+  parallel_for(0, (n + kChunk - 1) / kChunk, threads, [&](std::int64_t c) {
+    std::int64_t e = (c + 1) * kChunk < n ? (c + 1) * kChunk : n;
+    for (std::int64_t i = c * kChunk; i < e; ++i) y[i] = x[i] + r[i];
+  });
+}
+
+// formats::fp32_to_bf16 then back, restated here because a shared inline function compiled with
+// AVX2 flags could be the copy the linker keeps for the portable build too.
+static inline float to_bf16(float f) {
+  std::uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7FFFFFFFu) > 0x7F800000u) {
+    x |= 0x00400000u;  // quiet NaN
+  } else {
+    x += 0x7FFFu + ((x >> 16) & 1u);
+  }
+  x &= 0xFFFF0000u;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+
+static void round_bf16(int threads, float* dst, const float* src, std::int64_t n) {
+  constexpr std::int64_t kChunk = 1 << 14;
+  parallel_for(0, (n + kChunk - 1) / kChunk, threads, [&](std::int64_t c) {
+    std::int64_t e = (c + 1) * kChunk < n ? (c + 1) * kChunk : n;
+    for (std::int64_t i = c * kChunk; i < e; ++i) dst[i] = to_bf16(src[i]);
+  });
+}
+
+static void rope_forward(int threads, float* x, std::int64_t N, std::int64_t ld, std::int64_t col0,
+                         int n_heads, int head_dim, int T, const float* cos_t, const float* sin_t) {
+  rope_apply(threads, x, N, ld, col0, n_heads, head_dim, T, cos_t, sin_t, 1.0f);
+}
+
+static void rope_backward(int threads, float* x, std::int64_t N, std::int64_t ld, std::int64_t col0,
+                          int n_heads, int head_dim, int T, const float* cos_t,
+                          const float* sin_t) {
+  rope_apply(threads, x, N, ld, col0, n_heads, head_dim, T, cos_t, sin_t, -1.0f);
+}
+
+}  // namespace precis::kernels::PRECIS_KERNEL_NS
+
+namespace precis::kernels {
+const OpsTable PRECIS_KERNEL_TABLE = {
+    PRECIS_KERNEL_NS::embedding_forward,
+    PRECIS_KERNEL_NS::embedding_backward,
+    PRECIS_KERNEL_NS::rmsnorm_forward,
+    PRECIS_KERNEL_NS::rmsnorm_backward,
+    PRECIS_KERNEL_NS::rope_forward,
+    PRECIS_KERNEL_NS::rope_backward,
+    PRECIS_KERNEL_NS::swiglu_forward,
+    PRECIS_KERNEL_NS::swiglu_backward,
+    PRECIS_KERNEL_NS::crossentropy_forward,
+    PRECIS_KERNEL_NS::crossentropy_backward,
+    PRECIS_KERNEL_NS::add,
+    PRECIS_KERNEL_NS::round_bf16,
+};
+}  // namespace precis::kernels
