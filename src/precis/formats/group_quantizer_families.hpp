@@ -1,0 +1,13 @@
+// Constructors of the GroupQuantizer of each family (group_quantizer_<family>.cpp); use
+// make_group_quantizer, which picks one by spec.family.
+#pragma once
+
+#include <memory>
+
+#include "precis/formats/group_quantizer.hpp"
+
+namespace precis::formats {
+
+std::unique_ptr<GroupQuantizer> make_int_group_quantizer(const FormatSpec& spec);
+
+}  // namespace precis::formats
