@@ -4,6 +4,8 @@
 // Grammar (see format_grammar() for the text users see):
 //   intK[:GRAN][:asym][:mse]     K = 2..16; GRAN = tensor | channel | token | head | gN
 //   fp:eXmY[:GRAN]               X = 1..8, Y = 0..10; without GRAN a plain cast, with GRAN scaled
+//                                (e4m3: OCP E4M3, Fn convention; e5m2 and every X = 8: IEEE layout,
+//                                saturating; every other ExMy: Finite)
 //   fp16 | bf16 | fp32           IEEE half, bfloat16, no quantization
 //   mxfp8[:e4m3|:e5m2] | mxfp6[:e3m2|:e2m3] | mxfp4 | mxint8     OCP MX v1.0, blocks of 32
 //   nvfp4                        E2M1 in blocks of 16 with E4M3 scales and an fp32 tensor scale
@@ -29,8 +31,8 @@ enum class Family {
 // Which elements share a scale. Tensors are viewed as rows × cols, row-major: a weight's rows are
 // its output channels (out × in), an activation's rows are its tokens.
 enum class Granularity {
-  None,     // no scale of the spec's own: a plain cast, or a fixed block structure (MX, NVFP4, GGUF)
-  Tensor,   // one scale for the whole tensor
+  None,    // no scale of the spec's own: a plain cast, or a fixed block structure (MX, NVFP4, GGUF)
+  Tensor,  // one scale for the whole tensor
   Channel,  // one scale per row (weights: per output channel)
   Token,    // one scale per row (activations: per token); same arithmetic as Channel
   Head,     // one scale per head of each row; the caller supplies the head size (resolve_head)
@@ -67,6 +69,9 @@ struct FormatSpec {
   int exp_bits = 8;   // Float: X
   int man_bits = 23;  // Float: Y
   FloatConvention convention = FloatConvention::Ieee;
+  // Float: values past the largest finite value clamp to it (every ExMy); false only for fp16 and
+  // bf16, which are IEEE casts (overflow to Inf, Inf and NaN kept).
+  bool saturating = true;
   Granularity granularity = Granularity::None;
   bool granularity_explicit = false;  // false: the user gave none and a role default may apply
   int group_size = 0;                 // Group: g; MX/NVFP4/GGUF: the block size
@@ -98,6 +103,12 @@ std::string format_grammar();
 
 // Every format of the catalogue in canonical form, as `precis formats` lists them.
 std::vector<FormatSpec> catalogue();
+
+// The layout an fp:eXmY spec gets (see the grammar above).
+FloatConvention default_convention(int exp_bits, int man_bits);
+
+std::string to_string(Family f);
+std::string to_string(FloatConvention c);
 
 std::string to_string(Granularity g);
 std::string to_string(MxElement e);

@@ -1,0 +1,134 @@
+// NVFP4: E2M1 elements in blocks of 16 consecutive elements of a row, each block with an E4M3
+// scale, the whole tensor with one fp32 scale. The arithmetic follows torchao 0.18's
+// nvfp4_quantize (two-level scaling) operation for operation, in fp32:
+//   ts  = amax(tensor) / (448 · 6)
+//   bs  = e4m3(clamp((amax(block) / 6) / ts, 2^-6, 448))     ties to even; 2^-6 = E4M3's tiny
+//   y   = x · ((1 / ts) / bs),   element = e2m1(y)             ties to even, saturating at ±6
+//   x'  = element · (ts · bs)
+// The clamp at E4M3's smallest normal (not its smallest subnormal) is torchao's choice and keeps
+// every block scale nonzero. A tensor with NaN/Inf gets ts = NaN and dequantizes to NaN; an
+// all-zero tensor (or one so small that 1/ts overflows) gets ts = 0 and dequantizes to zero,
+// where torchao would divide 0 by 0.
+//
+// Packed layout, B = rows·cols/16 blocks in row-major order:
+//   fp32 tensor scale ts (little-endian)
+//   uint8 UE4M3 block scale[B]   (E4M3 codes with sign 0; scale_codecs.hpp)
+//   rows·cols E2M1 codes, 4 bits each: element 2j in the low nibble of byte j, 2j+1 in the high.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "precis/formats/bitpack.hpp"
+#include "precis/formats/families.hpp"
+#include "precis/formats/scale_codecs.hpp"
+
+namespace precis::formats {
+namespace {
+
+constexpr int kBlock = 16;
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kE2m1Max = 6.0f;
+constexpr float kE4m3Max = 448.0f;
+constexpr float kE4m3Tiny = 0x1.0p-6f;
+
+class Nvfp4Format final : public Format {
+ public:
+  Nvfp4Format(const FormatSpec& spec, const Kernels& k)
+      : Format(spec), k_(k), mp_(MiniParams::make(Minifloat{2, 1, FloatConvention::Finite, true})) {
+    for (std::uint32_t c = 0; c < 16; ++c) lut_[c] = mp_.format.decode(c);
+  }
+
+  void check_shape(std::int64_t rows, std::int64_t cols) const override {
+    check_block_shape(spec(), rows, cols, kBlock);
+  }
+
+  std::size_t packed_bytes(std::int64_t rows, std::int64_t cols) const override {
+    check_shape(rows, cols);
+    return 4 + static_cast<std::size_t>(rows * cols / kBlock) + packed_code_bytes(rows * cols, 4);
+  }
+
+  void quantize(const float* x, std::int64_t rows, std::int64_t cols,
+                std::byte* packed) const override {
+    check_shape(rows, cols);
+    std::int64_t n = rows * cols;
+    std::memset(packed, 0, packed_bytes(rows, cols));
+    float ts = tensor_scale(x, n);
+    std::memcpy(packed, &ts, 4);
+    auto* scales = reinterpret_cast<std::uint8_t*>(packed + 4);
+    std::byte* codes_out = packed + 4 + n / kBlock;
+    std::uint32_t codes[kBlock];
+    for (std::int64_t b = 0; b < n / kBlock; ++b) {
+      const float* xs = x + b * kBlock;
+      if (std::isnan(ts) || ts == 0.0f) {
+        for (int j = 0; j < kBlock; ++j) codes[j] = std::signbit(xs[j]) ? 8u : 0u;
+      } else {
+        scales[b] = block_code(xs, ts);
+        k_.mini_codes(xs, kBlock, mp_, reciprocal(ts, scales[b]), false, codes);
+      }
+      pack_codes(codes, kBlock, 4, b * kBlock, codes_out);
+    }
+  }
+
+  void dequantize(const std::byte* packed, std::int64_t rows, std::int64_t cols,
+                  float* x) const override {
+    check_shape(rows, cols);
+    std::int64_t n = rows * cols;
+    float ts;
+    std::memcpy(&ts, packed, 4);
+    const auto* scales = reinterpret_cast<const std::uint8_t*>(packed + 4);
+    const auto* nibbles = reinterpret_cast<const std::uint8_t*>(packed + 4 + n / kBlock);
+    for (std::int64_t b = 0; b < n / kBlock; ++b) {
+      float total = ts * ue4m3_decode(scales[b]);
+      for (int j = 0; j < kBlock; ++j) {
+        std::int64_t i = b * kBlock + j;
+        x[i] = lut_[(nibbles[i >> 1] >> ((i & 1) * 4)) & 0xF] * total;
+      }
+    }
+  }
+
+  void fake_quant(float* x, std::int64_t rows, std::int64_t cols) const override {
+    check_shape(rows, cols);
+    std::int64_t n = rows * cols;
+    float ts = tensor_scale(x, n);
+    if (std::isnan(ts)) {
+      std::fill(x, x + n, kNaN);
+      return;
+    }
+    for (std::int64_t b = 0; b < n / kBlock; ++b) {
+      float* xs = x + b * kBlock;
+      if (ts == 0.0f) {
+        for (int j = 0; j < kBlock; ++j) xs[j] = std::signbit(xs[j]) ? -0.0f : 0.0f;
+        continue;
+      }
+      std::uint8_t code = block_code(xs, ts);
+      k_.mini_fake(xs, kBlock, mp_, reciprocal(ts, code), false, ts * ue4m3_decode(code));
+    }
+  }
+
+ private:
+  float tensor_scale(const float* x, std::int64_t n) const {
+    float amax = k_.absmax(x, n);
+    if (!std::isfinite(amax)) return kNaN;
+    float ts = amax / (kE4m3Max * kE2m1Max);
+    return std::isfinite(1.0f / ts) ? ts : 0.0f;
+  }
+
+  std::uint8_t block_code(const float* x, float ts) const {
+    float bs = (k_.absmax(x, kBlock) / kE2m1Max) / ts;
+    return ue4m3_encode(std::min(std::max(bs, kE4m3Tiny), kE4m3Max));
+  }
+
+  static float reciprocal(float ts, std::uint8_t code) { return (1.0f / ts) / ue4m3_decode(code); }
+
+  const Kernels& k_;
+  MiniParams mp_;
+  float lut_[16];
+};
+
+}  // namespace
+
+std::unique_ptr<Format> make_nvfp4_format(const FormatSpec& spec, const Kernels& k) {
+  return std::make_unique<Nvfp4Format>(spec, k);
+}
+
+}  // namespace precis::formats
