@@ -29,14 +29,17 @@ GptqResult run(const float* w_in, std::int64_t rows, std::int64_t cols, const Re
   const std::int64_t g = quantizer.group_columns(cols);
   const std::int64_t groups = cols / g;
   const int P = quantizer.params_per_group();
-  for (std::int64_t i = 0; i < rows * cols; ++i)
-    require(std::isfinite(w_in[i]), "GPTQ: weight element {} is not finite", i);
+  for (std::int64_t i = 0; i < rows * cols; ++i) {
+    if (!std::isfinite(w_in[i]))
+      fail("GPTQ: weight row {} column {} is not finite; the checkpoint is damaged", i / cols,
+           i % cols);
+  }
   quantizer.fit_tensor(w_in, rows, cols);
 
   AlignedBuffer<Real> h(static_cast<std::size_t>(cols * cols));
   for (std::int64_t i = 0; i < cols * cols; ++i) {
-    require(std::isfinite(static_cast<double>(h_in[i])),
-            "GPTQ: the Hessian has a non-finite entry");
+    if (!std::isfinite(static_cast<double>(h_in[i])))
+      fail("GPTQ: the Hessian has a non-finite entry; check the calibration inputs");
     h[i] = h_in[i];
   }
   AlignedBuffer<Real> w(static_cast<std::size_t>(rows * cols));

@@ -1,5 +1,6 @@
 #include "precis/ptq/hessian.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -7,6 +8,9 @@
 #include "precis/ptq/dense.hpp"
 
 namespace precis::ptq {
+namespace {
+constexpr std::int64_t kPanel = 512;
+}  // namespace
 
 template <typename Real>
 Hessian<Real>::Hessian(std::int64_t columns)
@@ -18,19 +22,26 @@ template <typename Real>
 void Hessian<Real>::add(const float* x, std::int64_t n, const kernels::Gemm& gemm) {
   if (n <= 0) return;
   const std::int64_t count = n * columns_;
-  for (std::int64_t i = 0; i < count; ++i) {
-    require(std::isfinite(x[i]),
-            "GPTQ: calibration input row {} column {} is not finite; check the model and data",
-            i / columns_, i % columns_);
-  }
+  std::int64_t bad = 0;
+  while (bad < count && std::isfinite(x[bad])) ++bad;
+  require(bad == count,
+          "GPTQ: calibration input row {} column {} is not finite; check the model and data",
+          bad / columns_, bad % columns_);
+  // XᵀX is symmetric: only panels on and above the diagonal are computed (about half the
+  // products), and matrix() mirrors them.
+  auto accumulate = [&](const auto* xs) {
+    for (std::int64_t i0 = 0; i0 < columns_; i0 += kPanel) {
+      const std::int64_t m = std::min(kPanel, columns_ - i0);
+      matmul(gemm, true, false, m, columns_ - i0, n, xs + i0, columns_, xs + i0, columns_,
+             sum_.data() + i0 * columns_ + i0, columns_, true);
+    }
+  };
   if constexpr (std::is_same_v<Real, float>) {
-    matmul(gemm, true, false, columns_, columns_, n, x, columns_, x, columns_, sum_.data(),
-           columns_, true);
+    accumulate(x);
   } else {
     AlignedBuffer<double> xd(static_cast<std::size_t>(count));
     for (std::int64_t i = 0; i < count; ++i) xd[i] = x[i];
-    matmul(gemm, true, false, columns_, columns_, n, xd.data(), columns_, xd.data(), columns_,
-           sum_.data(), columns_, true);
+    accumulate(xd.data());
   }
   samples_ += n;
 }
@@ -40,7 +51,13 @@ AlignedBuffer<Real> Hessian<Real>::matrix() const {
   require(samples_ > 0, "GPTQ: no calibration rows were added for a layer; give calibration data");
   AlignedBuffer<Real> h(sum_.size());
   const Real factor = Real(2) / static_cast<Real>(samples_);
-  for (std::size_t i = 0; i < h.size(); ++i) h[i] = sum_[i] * factor;
+  for (std::int64_t i = 0; i < columns_; ++i) {
+    for (std::int64_t j = 0; j < columns_; ++j) {
+      // Entries below a diagonal panel were never computed: take them from above.
+      const bool upper = j / kPanel >= i / kPanel;
+      h[i * columns_ + j] = (upper ? sum_[i * columns_ + j] : sum_[j * columns_ + i]) * factor;
+    }
+  }
   return h;
 }
 
