@@ -1,8 +1,8 @@
-// GgufFile: a strict reader of GGUF (llama.cpp's model file, versions 2 and 3, little-endian) over a
-// memory-mapped file.
+// GgufFile: a strict reader of GGUF (llama.cpp's model file, versions 2 and 3, little-endian) over
+// a memory-mapped file.
 //
-// Layout: "GGUF", u32 version, u64 tensor_count, u64 kv_count, the key/value pairs, the tensor infos
-// (name, u32 n_dims, u64 dims[n_dims] in ggml order, u32 ggml type, u64 offset into the data
+// Layout: "GGUF", u32 version, u64 tensor_count, u64 kv_count, the key/value pairs, the tensor
+// infos (name, u32 n_dims, u64 dims[n_dims] in ggml order, u32 ggml type, u64 offset into the data
 // section), padding to general.alignment (default 32), then the data section.
 //
 // Every file is treated as hostile: each count and length is bounded by the bytes left in the file

@@ -9,10 +9,11 @@
 namespace precis::io {
 namespace {
 
-// From ggml's type_traits (ggml.c) and block structs (ggml-common.h); QK_K = 256. Ids 4, 5, 31-33
-// and 36-38 belonged to types ggml has removed; files declaring them are rejected.
+// From ggml's type_traits (ggml.c) and block structs (ggml-common.h), as of gguf-py 0.19 (whose
+// GGML_QUANT_SIZES the oracle test compares with); QK_K = 256. Ids 4, 5, 31-33 and 36-38 belonged
+// to types ggml has removed; files declaring them are rejected.
 constexpr std::uint32_t kQkK = 256;
-constexpr std::array<GgmlTypeLayout, 32> kLayouts = {{
+constexpr std::array<GgmlTypeLayout, 34> kLayouts = {{
     {0, "f32", 1, 4},
     {1, "f16", 1, 2},
     {2, "q4_0", 32, 2 + 16},
@@ -45,6 +46,8 @@ constexpr std::array<GgmlTypeLayout, 32> kLayouts = {{
     {34, "tq1_0", kQkK, 2 + 4 * 13},
     {35, "tq2_0", kQkK, 2 + 64},
     {39, "mxfp4", 32, 1 + 16},
+    {40, "nvfp4", 64, 4 + 32},
+    {41, "q1_0", 128, 2 + 16},
 }};
 
 }  // namespace

@@ -16,7 +16,7 @@ namespace precis::io {
 
 struct GgmlTypeLayout {
   std::uint32_t id = 0;
-  std::string_view name;  // ggml's name: "f32", "q4_0", "q6_K", ...
+  std::string_view name;         // ggml's name: "f32", "q4_0", "q6_K", ...
   std::uint32_t block_size = 0;  // elements per block (along dims[0], the row)
   std::uint32_t type_size = 0;   // bytes per block
 };

@@ -9,9 +9,9 @@
 namespace precis::io {
 
 std::string to_string(GgufValueType type) {
-  static constexpr const char* kNames[] = {"UINT8", "INT8",   "UINT16", "INT16", "UINT32",
-                                           "INT32", "FLOAT32", "BOOL",   "STRING", "ARRAY",
-                                           "UINT64", "INT64",  "FLOAT64"};
+  static constexpr const char* kNames[] = {"UINT8",  "INT8",    "UINT16", "INT16",  "UINT32",
+                                           "INT32",  "FLOAT32", "BOOL",   "STRING", "ARRAY",
+                                           "UINT64", "INT64",   "FLOAT64"};
   auto id = static_cast<std::uint32_t>(type);
   if (id < kGgufValueTypeCount) return kNames[id];
   return fmt::format("type {}", id);

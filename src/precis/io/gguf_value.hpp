@@ -128,8 +128,7 @@ template <typename T>
 struct is_vector<std::vector<T>> : std::true_type {
   using element = T;
 };
-[[noreturn]] void gguf_type_mismatch(std::string_view wanted, GgufValueType actual,
-                                     bool element);
+[[noreturn]] void gguf_type_mismatch(std::string_view wanted, GgufValueType actual, bool element);
 template <typename T>
 constexpr std::string_view gguf_cpp_name() {
   if constexpr (std::is_same_v<T, std::uint8_t>) return "UINT8";
