@@ -1,6 +1,10 @@
 // Bodies of attention.hpp, compiled twice (attention.cpp portable, attention_avx2.cpp with AVX2).
 // The inner loops run along a contiguous axis with independent accumulators, so they vectorise
 // without reassociation and both builds give identical bits.
+// Without trapping math the compiler may if-convert the clamps and selects (fast_exp) and so
+// vectorise the loops; values are unchanged (it only stops caring which FP flags get raised).
+#pragma GCC optimize("no-trapping-math")
+
 #include <omp.h>
 
 #include <cmath>
@@ -9,6 +13,7 @@
 
 #include "precis/core/threads.hpp"
 #include "precis/kernels/attention_table.hpp"
+#include "precis/kernels/fast_exp.hpp"
 
 namespace precis::kernels::PRECIS_KERNEL_NS {
 
@@ -60,10 +65,10 @@ static void attention_forward(int threads, const AttentionShape& s, float* out, 
           if (valid <= 0) continue;
           float mx = m[r];
           for (int j = 0; j < valid; ++j) mx = srow[j] > mx ? srow[j] : mx;
-          const float corr = std::exp(m[r] - mx);  // 0 on the first tile (m = -inf)
+          const float corr = fast_exp(m[r] - mx);  // 0 on the first tile (m = -inf)
           float sum = 0.f;
           for (int j = 0; j < valid; ++j) {
-            srow[j] = std::exp(srow[j] - mx);
+            srow[j] = fast_exp(srow[j] - mx);
             sum += srow[j];
           }
           l[r] = l[r] * corr + sum;
@@ -152,7 +157,7 @@ static void attention_backward(int threads, const AttentionShape& s, float* dqkv
           }
           const float z = lse_h[i0 + r];
           for (int j = 0; j < n; ++j) {
-            p[j] = std::exp(p[j] - z);
+            p[j] = fast_exp(p[j] - z);
             dp[j] = p[j] * (dp[j] - D[r]);  // dS
           }
           float* dq = dQ + r * hd;

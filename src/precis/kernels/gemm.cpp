@@ -1,35 +1,101 @@
 #include "precis/kernels/gemm.hpp"
 
 #include <omp.h>
-#include <oneapi/dnnl/dnnl.h>
 
+#include <map>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <tuple>
+
+#include "precis/core/aligned_buffer.hpp"
 #include "precis/core/error.hpp"
 
 namespace precis::kernels {
 
-Gemm::Gemm(int threads) : threads_(threads) {
+namespace {
+
+using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+                       std::int64_t, bool, bool, bool>;
+
+dnnl::memory::desc matrix(std::int64_t rows, std::int64_t cols, std::int64_t ld, bool trans) {
+  // A row-major rows × cols matrix, or the transpose view of a stored cols × rows one.
+  return dnnl::memory::desc({rows, cols}, dnnl::memory::data_type::f32,
+                            trans ? dnnl::memory::dims{1, ld} : dnnl::memory::dims{ld, 1});
+}
+
+}  // namespace
+
+struct Gemm::Impl {
+  struct Entry {
+    dnnl::matmul prim;
+    dnnl::memory a, b, c, scratch;
+  };
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  std::map<Key, Entry> cache;
+  AlignedBuffer<std::uint8_t> scratch;
+
+  Entry& get(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, std::int64_t lda,
+             std::int64_t ldb, std::int64_t ldc, bool acc) {
+    Key key{M, N, K, lda, ldb, ldc, ta, tb, acc};
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    auto ad = matrix(M, K, lda, ta), bd = matrix(K, N, ldb, tb), cd = matrix(M, N, ldc, false);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    if (acc) {
+      dnnl::post_ops po;
+      po.append_sum(1.0f);
+      attr.set_post_ops(po);
+    }
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, cd), attr, engine);
+    const std::size_t need = pd.scratchpad_desc().get_size();
+    if (need > scratch.size()) {
+      // Primitives made earlier point at the old buffer: re-point them below on every call.
+      scratch.resize(need);
+    }
+    Entry e{dnnl::matmul(pd), dnnl::memory(ad, engine, DNNL_MEMORY_NONE),
+            dnnl::memory(bd, engine, DNNL_MEMORY_NONE), dnnl::memory(cd, engine, DNNL_MEMORY_NONE),
+            dnnl::memory(pd.scratchpad_desc(), engine, DNNL_MEMORY_NONE)};
+    return cache.emplace(key, std::move(e)).first->second;
+  }
+};
+
+Gemm::Gemm(int threads) : threads_(threads), impl_(std::make_unique<Impl>()) {
   require(threads >= 1, "thread count must be at least 1 (got {})", threads);
 }
+Gemm::~Gemm() = default;
+Gemm::Gemm(Gemm&&) noexcept = default;
+Gemm& Gemm::operator=(Gemm&&) noexcept = default;
 
 void Gemm::gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
                 const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float* C,
-                std::int64_t ldc, bool accumulate) const {
+                std::int64_t ldc, bool accumulate) {
   if (M == 0 || N == 0) return;
-  omp_set_num_threads(threads_);
-  dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, 1.0f, A, lda, B,
-                                ldb, accumulate ? 1.0f : 0.0f, C, ldc);
-  require(st == dnnl_success, "oneDNN sgemm failed (status {}) for M={} N={} K={}",
-          static_cast<int>(st), M, N, K);
+  try {
+    auto& e = impl_->get(trans_a, trans_b, M, N, K, lda, ldb, ldc, accumulate);
+    e.a.set_data_handle(const_cast<float*>(A));
+    e.b.set_data_handle(const_cast<float*>(B));
+    e.c.set_data_handle(C);
+    e.scratch.set_data_handle(impl_->scratch.data());
+    omp_set_num_threads(threads_);
+    e.prim.execute(impl_->stream, {{DNNL_ARG_SRC, e.a},
+                                   {DNNL_ARG_WEIGHTS, e.b},
+                                   {DNNL_ARG_DST, e.c},
+                                   {DNNL_ARG_SCRATCHPAD, e.scratch}});
+    impl_->stream.wait();
+  } catch (const dnnl::error& err) {
+    fail("oneDNN matmul failed for M={} N={} K={}: {} (status {})", M, N, K, err.what(),
+         static_cast<int>(err.status));
+  }
 }
 
 void Gemm::linear_forward(const float* x, const float* w, float* y, std::int64_t M, std::int64_t in,
-                          std::int64_t out) const {
+                          std::int64_t out) {
   gemm(false, true, M, out, in, x, in, w, in, y, out, false);
 }
 
 void Gemm::linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw,
-                           std::int64_t M, std::int64_t in, std::int64_t out,
-                           bool accumulate_dx) const {
+                           std::int64_t M, std::int64_t in, std::int64_t out, bool accumulate_dx) {
   if (dx) gemm(false, false, M, in, out, dy, out, w, in, dx, in, accumulate_dx);
   if (dw) gemm(true, false, out, in, M, dy, out, x, in, dw, in, true);
 }

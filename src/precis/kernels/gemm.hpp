@@ -8,34 +8,43 @@
 // bf16 (formats/half.hpp) before an fp32 product gives exactly the bf16×bf16 → fp32 product, since
 // a product of two 8-bit significands is exact in fp32's 24 (docs/model.md).
 //
+// Each distinct product shape gets a oneDNN matmul primitive, created on first use and kept, and
+// every primitive runs on one user-owned scratchpad: after the first step nothing is allocated
+// (oneDNN's own sgemm allocates its packing buffers per call, and fresh pages fault slowly).
 // oneDNN's OpenMP runtime takes its thread count from the calling thread's OpenMP setting; Gemm
 // sets it to its own count before each call, so no process-wide state is touched.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 namespace precis::kernels {
 
 class Gemm {
  public:
   explicit Gemm(int threads);
+  ~Gemm();
+  Gemm(Gemm&&) noexcept;
+  Gemm& operator=(Gemm&&) noexcept;
   int threads() const { return threads_; }
 
   // C[M×N] = A·B (+ C if accumulate); A is M×K with leading dimension lda, B is K×N
   // (or their transposes when trans_a/trans_b); row-major throughout.
   void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
             const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float* C,
-            std::int64_t ldc, bool accumulate) const;
+            std::int64_t ldc, bool accumulate);
 
   void linear_forward(const float* x, const float* w, float* y, std::int64_t M, std::int64_t in,
-                      std::int64_t out) const;
+                      std::int64_t out);
   // dx may be null (the layer's input needs no gradient); dw may be null likewise.
   void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw,
                        std::int64_t M, std::int64_t in, std::int64_t out,
-                       bool accumulate_dx = false) const;
+                       bool accumulate_dx = false);
 
  private:
+  struct Impl;
   int threads_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace precis::kernels

@@ -1,11 +1,16 @@
 // Bodies of ops.hpp, compiled twice: ops.cpp (portable) and ops_avx2.cpp (AVX2+FMA+F16C flags).
 // Included with PRECIS_KERNEL_NS set to the namespace of that build. Loops are written so the
 // compiler can vectorise them without reassociating sums (the builds must agree bit for bit).
+// Without trapping math the compiler may if-convert the clamps and selects (fast_exp) and so
+// vectorise the loops; values are unchanged (it only stops caring which FP flags get raised).
+#pragma GCC optimize("no-trapping-math")
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
 #include "precis/core/threads.hpp"
+#include "precis/kernels/fast_exp.hpp"
 #include "precis/kernels/ops_table.hpp"
 
 namespace precis::kernels::PRECIS_KERNEL_NS {
@@ -95,7 +100,7 @@ static void swiglu_forward(int threads, float* h, const float* gu, std::int64_t 
     const float* g = gu + n * 2 * F;
     const float* u = g + F;
     float* o = h + n * F;
-    for (std::int64_t i = 0; i < F; ++i) o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+    for (std::int64_t i = 0; i < F; ++i) o[i] = g[i] / (1.0f + fast_exp(-g[i])) * u[i];
   });
 }
 
@@ -108,7 +113,7 @@ static void swiglu_backward(int threads, float* dgu, const float* dh, const floa
     float* dg = dgu + n * 2 * F;
     float* du = dg + F;
     for (std::int64_t i = 0; i < F; ++i) {
-      float sig = 1.0f / (1.0f + std::exp(-g[i]));
+      float sig = 1.0f / (1.0f + fast_exp(-g[i]));
       float silu = g[i] * sig;
       dg[i] = d[i] * u[i] * (sig * (1.0f + g[i] * (1.0f - sig)));
       du[i] = d[i] * silu;
@@ -123,7 +128,7 @@ static void crossentropy_forward(int threads, float* losses, float* lse, const f
     float m = l[0];
     for (std::int64_t v = 1; v < V; ++v) m = l[v] > m ? l[v] : m;
     float s = 0.f;
-    for (std::int64_t v = 0; v < V; ++v) s += std::exp(l[v] - m);
+    for (std::int64_t v = 0; v < V; ++v) s += fast_exp(l[v] - m);
     lse[n] = m + std::log(s);
     losses[n] = lse[n] - l[targets[n]];
   });
@@ -136,7 +141,7 @@ static void crossentropy_backward(int threads, float* dlogits, const float* logi
     const float* l = logits + n * V;
     float* d = dlogits + n * V;
     float z = lse[n];
-    for (std::int64_t v = 0; v < V; ++v) d[v] = std::exp(l[v] - z) * scale;
+    for (std::int64_t v = 0; v < V; ++v) d[v] = fast_exp(l[v] - z) * scale;
     d[targets[n]] -= scale;
   });
 }

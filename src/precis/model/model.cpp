@@ -43,7 +43,7 @@ struct Model::Impl {
   PrecisionPolicy policy;
   int max_batch, threads;
   k::Ctx ctx;
-  k::Gemm gemm;
+  mutable k::Gemm gemm;
   Layout layout;
   std::unique_ptr<formats::Format> wfmt, afmt, kvfmt;
   bool bf16;
