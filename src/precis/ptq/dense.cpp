@@ -4,13 +4,13 @@
 
 namespace precis::ptq {
 
-void matmul(const kernels::Gemm& gemm, bool trans_a, bool trans_b, std::int64_t M, std::int64_t N,
+void matmul(kernels::Gemm& gemm, bool trans_a, bool trans_b, std::int64_t M, std::int64_t N,
             std::int64_t K, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
             float* C, std::int64_t ldc, bool accumulate) {
   gemm.gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
-void matmul(const kernels::Gemm&, bool trans_a, bool trans_b, std::int64_t M, std::int64_t N,
+void matmul(kernels::Gemm&, bool trans_a, bool trans_b, std::int64_t M, std::int64_t N,
             std::int64_t K, const double* A, std::int64_t lda, const double* B, std::int64_t ldb,
             double* C, std::int64_t ldc, bool accumulate) {
   using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;

@@ -11,10 +11,10 @@ namespace precis::ptq {
 
 // C[M×N] = op(A)·op(B) (+ C when accumulate), op = transpose when asked; row-major with leading
 // dimensions. fp64 products run on Eigen's threads (OpenMP), fp32 on gemm's.
-void matmul(const kernels::Gemm& gemm, bool trans_a, bool trans_b, std::int64_t M, std::int64_t N,
+void matmul(kernels::Gemm& gemm, bool trans_a, bool trans_b, std::int64_t M, std::int64_t N,
             std::int64_t K, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
             float* C, std::int64_t ldc, bool accumulate);
-void matmul(const kernels::Gemm& gemm, bool trans_a, bool trans_b, std::int64_t M, std::int64_t N,
+void matmul(kernels::Gemm& gemm, bool trans_a, bool trans_b, std::int64_t M, std::int64_t N,
             std::int64_t K, const double* A, std::int64_t lda, const double* B, std::int64_t ldb,
             double* C, std::int64_t ldc, bool accumulate);
 

@@ -19,7 +19,7 @@ Hessian<Real>::Hessian(std::int64_t columns)
 }
 
 template <typename Real>
-void Hessian<Real>::add(const float* x, std::int64_t n, const kernels::Gemm& gemm) {
+void Hessian<Real>::add(const float* x, std::int64_t n, kernels::Gemm& gemm) {
   if (n <= 0) return;
   const std::int64_t count = n * columns_;
   std::int64_t bad = 0;

@@ -17,7 +17,7 @@ class Hessian {
   explicit Hessian(std::int64_t columns);
 
   // Adds n rows of x (n × columns, row-major). Throws precis::Error on non-finite inputs.
-  void add(const float* x, std::int64_t n, const kernels::Gemm& gemm);
+  void add(const float* x, std::int64_t n, kernels::Gemm& gemm);
 
   std::int64_t columns() const { return columns_; }
   std::int64_t samples() const { return samples_; }

@@ -42,7 +42,7 @@ void leaf(Real* h, std::int64_t m, std::int64_t ld) {
 // H = [H11 H12; H21 H22] = U·Uᵀ gives U22 from H22, U12 = H12·U22⁻ᵀ, U11 from H11 − U12·U12ᵀ;
 // then R = U⁻¹ = [R11, −R11·U12·R22; 0, R22].
 template <typename Real>
-void recurse(Real* h, std::int64_t m, std::int64_t ld, const kernels::Gemm& gemm) {
+void recurse(Real* h, std::int64_t m, std::int64_t ld, kernels::Gemm& gemm) {
   if (m <= kLeaf) return leaf(h, m, ld);
   const std::int64_t n1 = (m / 2 + kLeaf - 1) / kLeaf * kLeaf;
   const std::int64_t n2 = m - n1;
@@ -70,11 +70,11 @@ void recurse(Real* h, std::int64_t m, std::int64_t ld, const kernels::Gemm& gemm
 
 }  // namespace
 
-void upper_cholesky_of_inverse(float* h, std::int64_t n, const kernels::Gemm& gemm) {
+void upper_cholesky_of_inverse(float* h, std::int64_t n, kernels::Gemm& gemm) {
   recurse(h, n, n, gemm);
 }
 
-void upper_cholesky_of_inverse(double* h, std::int64_t n, const kernels::Gemm& gemm) {
+void upper_cholesky_of_inverse(double* h, std::int64_t n, kernels::Gemm& gemm) {
   recurse(h, n, n, gemm);
 }
 

@@ -15,7 +15,7 @@ namespace precis::ptq {
 
 // In place: h (n×n, symmetric positive definite, row-major) becomes R, upper triangular with
 // H⁻¹ = RᵀR, zeros below the diagonal. Throws precis::Error when h is not positive definite.
-void upper_cholesky_of_inverse(float* h, std::int64_t n, const kernels::Gemm& gemm);
-void upper_cholesky_of_inverse(double* h, std::int64_t n, const kernels::Gemm& gemm);
+void upper_cholesky_of_inverse(float* h, std::int64_t n, kernels::Gemm& gemm);
+void upper_cholesky_of_inverse(double* h, std::int64_t n, kernels::Gemm& gemm);
 
 }  // namespace precis::ptq
