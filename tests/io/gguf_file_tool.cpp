@@ -89,6 +89,16 @@ int dump(const std::string& path) {
   return 0;
 }
 
+int types() {
+  json out = json::array();
+  for (const GgmlTypeLayout& l : ggml_type_layouts()) {
+    out.push_back(
+        {{"id", l.id}, {"name", l.name}, {"block", l.block_size}, {"bytes", l.type_size}});
+  }
+  std::puts(out.dump().c_str());
+  return 0;
+}
+
 int dequant(const std::string& path, const std::string& name, const std::string& out_path) {
   GgufFile file = GgufFile::open(path);
   const GgufTensorInfo& t = file.tensor(name);
@@ -174,13 +184,15 @@ int main(int argc, char** argv) {
   try {
     std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "dump" && argc == 3) return dump(argv[2]);
+    if (cmd == "types" && argc == 2) return types();
     if (cmd == "dequant" && argc == 5) return dequant(argv[2], argv[3], argv[4]);
     if (cmd == "write-sample" && (argc == 3 || argc == 4)) {
       return write_sample(argv[2],
                           argc == 4 ? static_cast<std::uint32_t>(std::stoul(argv[3])) : 32);
     }
     std::fputs(
-        "usage: gguf_file_tool dump FILE | dequant FILE TENSOR OUT | write-sample OUT [ALIGN]\n",
+        "usage: gguf_file_tool dump FILE | types | dequant FILE TENSOR OUT | write-sample OUT "
+        "[ALIGN]\n",
         stderr);
     return 2;
   } catch (const precis::Error& e) {
