@@ -8,6 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
+  clang libclang-rt-14-dev  # libFuzzer for -DPRECIS_FUZZ=ON (tests/io/fuzz)
   libdnnl-dev ocl-icd-opencl-dev opencl-headers
   libeigen3-dev libceres-dev libsqlite3-dev sqlite3
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
