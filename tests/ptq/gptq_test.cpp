@@ -47,7 +47,9 @@ TEST_P(GptqBeatsRtn, OutputErrorBelowRtn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Catalogue, GptqBeatsRtn,
-                         ::testing::Values("int4:channel", "int3:g64:asym", "int4:g128"),
+                         ::testing::Values("int4:channel", "int3:g64:asym", "int4:g128",
+                                           "fp:e2m1:g32", "fp:e3m2:channel", "mxfp4", "mxint8",
+                                           "mxfp6:e2m3", "nvfp4"),
                          [](const auto& info) {
                            std::string s = info.param;
                            for (auto& c : s)

@@ -81,7 +81,10 @@ TEST_P(GroupQuantizerPin, FitThenRoundEqualsFakeQuant) {
 INSTANTIATE_TEST_SUITE_P(Catalogue, GroupQuantizerPin,
                          ::testing::Values("int4:channel", "int8:channel", "int4:g128",
                                            "int3:g64:asym", "int4:g128:asym", "int2:g32:asym",
-                                           "int4:channel:mse", "int4"),
+                                           "int4:channel:mse", "int4", "fp:e2m1:g32",
+                                           "fp:e4m3:channel", "fp:e4m3", "fp:e3m2:g64", "fp:e5m2",
+                                           "bf16", "fp16", "mxfp4", "mxfp8", "mxfp8:e5m2",
+                                           "mxfp6:e3m2", "mxfp6:e2m3", "mxint8", "nvfp4"),
                          [](const auto& info) {
                            std::string s = info.param;
                            for (auto& c : s)

@@ -24,13 +24,19 @@ std::unique_ptr<GroupQuantizer> make_group_quantizer(const FormatSpec& spec) {
   switch (spec.family) {
     case Family::Int:
       return make_int_group_quantizer(spec);
+    case Family::Float:
+      return make_float_group_quantizer(spec);
+    case Family::Mx:
+      return make_mx_group_quantizer(spec);
+    case Family::Nvfp4:
+      return make_nvfp4_group_quantizer(spec);
     case Family::Identity:
       fail("{} is not a quantized format; PTQ needs a format such as int4:g128 or mxfp4",
            spec.canonical());
     default:
       break;
   }
-  fail("PTQ does not support {} yet; supported families: int", spec.canonical());
+  fail("PTQ does not support {} yet; supported families: int, fp, mx, nvfp4", spec.canonical());
 }
 
 }  // namespace precis::formats

@@ -9,5 +9,8 @@
 namespace precis::formats {
 
 std::unique_ptr<GroupQuantizer> make_int_group_quantizer(const FormatSpec& spec);
+std::unique_ptr<GroupQuantizer> make_float_group_quantizer(const FormatSpec& spec);
+std::unique_ptr<GroupQuantizer> make_mx_group_quantizer(const FormatSpec& spec);
+std::unique_ptr<GroupQuantizer> make_nvfp4_group_quantizer(const FormatSpec& spec);
 
 }  // namespace precis::formats
