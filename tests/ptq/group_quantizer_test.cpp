@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -71,7 +72,11 @@ TEST_P(GroupQuantizerPin, FitThenRoundEqualsFakeQuant) {
   format->dequantize(packed.data(), rows, cols, back.data());
   mismatches = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    if (!same_bits(back[i], q[i]) && mismatches++ < 5)
+    // Value equality here, not bits: pack derives codes from the rounded values, and in a block
+    // whose stored scale underflowed to zero (the tiny group) every value is ±0, so the sign of
+    // a zero can differ from the one fake_quant produced from the unrounded input.
+    const bool same = back[i] == q[i] || (std::isnan(back[i]) && std::isnan(q[i]));
+    if (!same && mismatches++ < 5)
       ADD_FAILURE() << GetParam() << " element " << i << ": packed then dequantized " << back[i]
                     << " expected " << q[i];
   }
@@ -84,7 +89,9 @@ INSTANTIATE_TEST_SUITE_P(Catalogue, GroupQuantizerPin,
                                            "int4:channel:mse", "int4", "fp:e2m1:g32",
                                            "fp:e4m3:channel", "fp:e4m3", "fp:e3m2:g64", "fp:e5m2",
                                            "bf16", "fp16", "mxfp4", "mxfp8", "mxfp8:e5m2",
-                                           "mxfp6:e3m2", "mxfp6:e2m3", "mxint8", "nvfp4"),
+                                           "mxfp6:e3m2", "mxfp6:e2m3", "mxint8", "nvfp4",
+                                           "gguf:q8_0", "gguf:q4_0", "gguf:q4_1", "gguf:q5_0",
+                                           "gguf:q5_1", "gguf:mxfp4"),
                          [](const auto& info) {
                            std::string s = info.param;
                            for (auto& c : s)

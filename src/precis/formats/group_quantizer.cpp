@@ -30,13 +30,16 @@ std::unique_ptr<GroupQuantizer> make_group_quantizer(const FormatSpec& spec) {
       return make_mx_group_quantizer(spec);
     case Family::Nvfp4:
       return make_nvfp4_group_quantizer(spec);
+    case Family::Gguf:
+      return make_gguf_group_quantizer(spec);
     case Family::Identity:
       fail("{} is not a quantized format; PTQ needs a format such as int4:g128 or mxfp4",
            spec.canonical());
     default:
       break;
   }
-  fail("PTQ does not support {} yet; supported families: int, fp, mx, nvfp4", spec.canonical());
+  fail("PTQ does not support {} yet; supported families: int, fp, mx, nvfp4, gguf",
+       spec.canonical());
 }
 
 }  // namespace precis::formats

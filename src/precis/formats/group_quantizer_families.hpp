@@ -12,5 +12,6 @@ std::unique_ptr<GroupQuantizer> make_int_group_quantizer(const FormatSpec& spec)
 std::unique_ptr<GroupQuantizer> make_float_group_quantizer(const FormatSpec& spec);
 std::unique_ptr<GroupQuantizer> make_mx_group_quantizer(const FormatSpec& spec);
 std::unique_ptr<GroupQuantizer> make_nvfp4_group_quantizer(const FormatSpec& spec);
+std::unique_ptr<GroupQuantizer> make_gguf_group_quantizer(const FormatSpec& spec);
 
 }  // namespace precis::formats
