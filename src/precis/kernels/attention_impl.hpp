@@ -19,9 +19,12 @@ namespace precis::kernels::PRECIS_KERNEL_NS {
 
 static inline int thread_id(int threads) { return threads > 1 ? omp_get_thread_num() : 0; }
 
-static void attention_forward(int threads, const AttentionShape& s, float* out, float* lse,
-                              const float* qkv, float* scratch) {
-  const int T = s.T, hd = s.head_dim, H = s.n_heads, group = s.n_heads / s.n_kv_heads;
+// HD > 0: the head dimension as a compile-time constant, so that per-row accumulators live in
+// registers; HD = 0: any head dimension up to kMaxHeadDim.
+template <int HD>
+static void attention_forward_t(int threads, const AttentionShape& s, float* out, float* lse,
+                                const float* qkv, float* scratch) {
+  const int T = s.T, hd = HD > 0 ? HD : s.head_dim, H = s.n_heads, group = s.n_heads / s.n_kv_heads;
   const std::int64_t ld = s.qkv_ld(), old = s.out_ld();
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const std::size_t per_thread = attention_task_floats(T, hd);
@@ -74,12 +77,14 @@ static void attention_forward(int threads, const AttentionShape& s, float* out, 
           l[r] = l[r] * corr + sum;
           m[r] = mx;
           float* a = acc + r * hd;
-          for (int d = 0; d < hd; ++d) a[d] *= corr;
+          float la[HD > 0 ? HD : kMaxHeadDim];
+          for (int d = 0; d < hd; ++d) la[d] = a[d] * corr;
           for (int j = 0; j < valid; ++j) {
             const float p = srow[j];
             const float* v = v0 + static_cast<std::int64_t>(j0 + j) * ld;
-            for (int d = 0; d < hd; ++d) a[d] += p * v[d];
+            for (int d = 0; d < hd; ++d) la[d] += p * v[d];
           }
+          for (int d = 0; d < hd; ++d) a[d] = la[d];
         }
       }
       for (int r = 0; r < nq; ++r) {
@@ -93,10 +98,12 @@ static void attention_forward(int threads, const AttentionShape& s, float* out, 
   });
 }
 
-static void attention_backward(int threads, const AttentionShape& s, float* dqkv, const float* dout,
-                               const float* qkv, const float* out, const float* lse,
-                               float* scratch) {
-  const int T = s.T, hd = s.head_dim, H = s.n_heads, Hkv = s.n_kv_heads, group = H / Hkv;
+template <int HD>
+static void attention_backward_t(int threads, const AttentionShape& s, float* dqkv,
+                                 const float* dout, const float* qkv, const float* out,
+                                 const float* lse, float* scratch) {
+  const int T = s.T, hd = HD > 0 ? HD : s.head_dim, H = s.n_heads, Hkv = s.n_kv_heads,
+            group = H / Hkv;
   const std::int64_t ld = s.qkv_ld(), old = s.out_ld();
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const std::size_t per_thread = attention_task_floats(T, hd);
@@ -160,19 +167,40 @@ static void attention_backward(int threads, const AttentionShape& s, float* dqkv
             p[j] = fast_exp(p[j] - z);
             dp[j] = p[j] * (dp[j] - D[r]);  // dS
           }
-          float* dq = dQ + r * hd;
-          const float* qr = Q + r * hd;
-          const float* dor = dO + r * hd;
-          for (int j = 0; j < n; ++j) {
-            const float ds = dp[j], pj = p[j];
+        }
+        // dQ = dS·K (row by row), then dK += dSᵀ·Q and dV += Pᵀ·dO (key by key, over the
+        // tile's rows that can see the key), each accumulating in registers.
+        for (int r = 0; r < nq; ++r) {
+          const float* ds = dP + static_cast<std::size_t>(r) * T;
+          float acc[HD > 0 ? HD : kMaxHeadDim];
+          for (int d = 0; d < hd; ++d) acc[d] = 0.f;
+          for (int j = 0; j <= i0 + r; ++j) {
             const float* kj = k0 + static_cast<std::int64_t>(j) * ld;
-            float* dk = dK + static_cast<std::size_t>(j) * hd;
-            float* dv = dV + static_cast<std::size_t>(j) * hd;
+            for (int d = 0; d < hd; ++d) acc[d] += ds[j] * kj[d];
+          }
+          for (int d = 0; d < hd; ++d) dQ[r * hd + d] = acc[d];
+        }
+        for (int j = 0; j < i0 + nq; ++j) {
+          float ak[HD > 0 ? HD : kMaxHeadDim], av[HD > 0 ? HD : kMaxHeadDim];
+          float* dk = dK + static_cast<std::size_t>(j) * hd;
+          float* dv = dV + static_cast<std::size_t>(j) * hd;
+          for (int d = 0; d < hd; ++d) {
+            ak[d] = dk[d];
+            av[d] = dv[d];
+          }
+          for (int r = j > i0 ? j - i0 : 0; r < nq; ++r) {
+            const float ds = dP[static_cast<std::size_t>(r) * T + j];
+            const float pj = P[static_cast<std::size_t>(r) * T + j];
+            const float* qr = Q + r * hd;  // pre-scaled: dK = scale · dSᵀ Q
+            const float* dor = dO + r * hd;
             for (int d = 0; d < hd; ++d) {
-              dq[d] += ds * kj[d];
-              dk[d] += ds * qr[d];  // Q is pre-scaled: dK = scale · dSᵀ Q
-              dv[d] += pj * dor[d];
+              ak[d] += ds * qr[d];
+              av[d] += pj * dor[d];
             }
+          }
+          for (int d = 0; d < hd; ++d) {
+            dk[d] = ak[d];
+            dv[d] = av[d];
           }
         }
         for (int r = 0; r < nq; ++r) {
@@ -190,6 +218,39 @@ static void attention_backward(int threads, const AttentionShape& s, float* dqkv
       }
     }
   });
+}
+
+static void attention_forward(int threads, const AttentionShape& s, float* out, float* lse,
+                              const float* qkv, float* scratch) {
+  switch (s.head_dim) {
+    case 16:
+      return attention_forward_t<16>(threads, s, out, lse, qkv, scratch);
+    case 32:
+      return attention_forward_t<32>(threads, s, out, lse, qkv, scratch);
+    case 64:
+      return attention_forward_t<64>(threads, s, out, lse, qkv, scratch);
+    case 128:
+      return attention_forward_t<128>(threads, s, out, lse, qkv, scratch);
+    default:
+      return attention_forward_t<0>(threads, s, out, lse, qkv, scratch);
+  }
+}
+
+static void attention_backward(int threads, const AttentionShape& s, float* dqkv, const float* dout,
+                               const float* qkv, const float* out, const float* lse,
+                               float* scratch) {
+  switch (s.head_dim) {
+    case 16:
+      return attention_backward_t<16>(threads, s, dqkv, dout, qkv, out, lse, scratch);
+    case 32:
+      return attention_backward_t<32>(threads, s, dqkv, dout, qkv, out, lse, scratch);
+    case 64:
+      return attention_backward_t<64>(threads, s, dqkv, dout, qkv, out, lse, scratch);
+    case 128:
+      return attention_backward_t<128>(threads, s, dqkv, dout, qkv, out, lse, scratch);
+    default:
+      return attention_backward_t<0>(threads, s, dqkv, dout, qkv, out, lse, scratch);
+  }
 }
 
 }  // namespace precis::kernels::PRECIS_KERNEL_NS

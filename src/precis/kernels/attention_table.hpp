@@ -16,6 +16,8 @@ extern const AttentionTable kAttentionAvx2;
 
 inline constexpr int kQueryTile = 32;
 inline constexpr int kKeyTile = 64;
+// The largest head dimension the kernels accept (ModelConfig::validate enforces it).
+inline constexpr int kMaxHeadDim = 256;
 
 // Per-thread scratch of one task (the larger of forward and backward).
 inline std::size_t attention_task_floats(int T, int hd) {

@@ -2,11 +2,14 @@
 
 #include <omp.h>
 
+#include <cstring>
 #include <map>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string>
 #include <tuple>
 
 #include "precis/core/aligned_buffer.hpp"
+#include "precis/core/cpu_features.hpp"
 #include "precis/core/error.hpp"
 
 namespace precis::kernels {
@@ -14,12 +17,37 @@ namespace precis::kernels {
 namespace {
 
 using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
-                       std::int64_t, bool, bool, bool>;
+                       std::int64_t, bool, bool, bool, bool>;
 
-dnnl::memory::desc matrix(std::int64_t rows, std::int64_t cols, std::int64_t ld, bool trans) {
+using dt = dnnl::memory::data_type;
+
+dnnl::memory::desc matrix(std::int64_t rows, std::int64_t cols, std::int64_t ld, bool trans,
+                          dt type = dt::f32) {
   // A row-major rows × cols matrix, or the transpose view of a stored cols × rows one.
-  return dnnl::memory::desc({rows, cols}, dnnl::memory::data_type::f32,
+  return dnnl::memory::desc({rows, cols}, type,
                             trans ? dnnl::memory::dims{1, ld} : dnnl::memory::dims{ld, 1});
+}
+
+// Whether this CPU and oneDNN run bf16 matmuls natively (decided once per Gemm).
+bool probe_native_bf16(const dnnl::engine& engine) {
+  // PRECIS_ISA below avx512 (best_isa) turns the native path off, for tests and comparisons.
+  if (!detect_cpu_features().avx512bf16 || best_isa() != Isa::Avx512) return false;
+  try {
+    auto a = matrix(64, 64, 64, false, dt::bf16), b = matrix(64, 64, 64, false, dt::bf16);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, matrix(64, 64, 64, false)), engine);
+    return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+// The bf16 bits of fp32 values that already hold bf16 values: the top halves, exactly.
+void narrow(const float* src, std::size_t n, std::uint16_t* dst) {
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t u;
+    std::memcpy(&u, src + i, 4);
+    dst[i] = static_cast<std::uint16_t>(u >> 16);
+  }
 }
 
 }  // namespace
@@ -33,13 +61,17 @@ struct Gemm::Impl {
   dnnl::stream stream{engine};
   std::map<Key, Entry> cache;
   AlignedBuffer<std::uint8_t> scratch;
+  AlignedBuffer<std::uint16_t> a16, b16;  // narrowed operands of native bf16 products
+  bool native_bf16 = probe_native_bf16(engine);
 
   Entry& get(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, std::int64_t lda,
-             std::int64_t ldb, std::int64_t ldc, bool acc) {
-    Key key{M, N, K, lda, ldb, ldc, ta, tb, acc};
+             std::int64_t ldb, std::int64_t ldc, bool acc, bool bf16) {
+    Key key{M, N, K, lda, ldb, ldc, ta, tb, acc, bf16};
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
-    auto ad = matrix(M, K, lda, ta), bd = matrix(K, N, ldb, tb), cd = matrix(M, N, ldc, false);
+    const dt in = bf16 ? dt::bf16 : dt::f32;
+    auto ad = matrix(M, K, lda, ta, in), bd = matrix(K, N, ldb, tb, in),
+         cd = matrix(M, N, ldc, false);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     if (acc) {
@@ -72,9 +104,22 @@ void Gemm::gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std:
                 std::int64_t ldc, bool accumulate) {
   if (M == 0 || N == 0) return;
   try {
-    auto& e = impl_->get(trans_a, trans_b, M, N, K, lda, ldb, ldc, accumulate);
-    e.a.set_data_handle(const_cast<float*>(A));
-    e.b.set_data_handle(const_cast<float*>(B));
+    const bool bf16 = bf16_operands_ && impl_->native_bf16;
+    auto& e = impl_->get(trans_a, trans_b, M, N, K, lda, ldb, ldc, accumulate, bf16);
+    if (bf16) {
+      // The stored extents of the two operands (a transposed view reads a K × M matrix).
+      const std::size_t na = static_cast<std::size_t>((trans_a ? K : M) * lda);
+      const std::size_t nb = static_cast<std::size_t>((trans_b ? N : K) * ldb);
+      if (impl_->a16.size() < na) impl_->a16.resize(na);
+      if (impl_->b16.size() < nb) impl_->b16.resize(nb);
+      narrow(A, na, impl_->a16.data());
+      narrow(B, nb, impl_->b16.data());
+      e.a.set_data_handle(impl_->a16.data());
+      e.b.set_data_handle(impl_->b16.data());
+    } else {
+      e.a.set_data_handle(const_cast<float*>(A));
+      e.b.set_data_handle(const_cast<float*>(B));
+    }
     e.c.set_data_handle(C);
     e.scratch.set_data_handle(impl_->scratch.data());
     omp_set_num_threads(threads_);
@@ -88,6 +133,8 @@ void Gemm::gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std:
          static_cast<int>(err.status));
   }
 }
+
+bool Gemm::native_bf16() const { return impl_->native_bf16; }
 
 void Gemm::linear_forward(const float* x, const float* w, float* y, std::int64_t M, std::int64_t in,
                           std::int64_t out) {

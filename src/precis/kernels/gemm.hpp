@@ -34,6 +34,13 @@ class Gemm {
             const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float* C,
             std::int64_t ldc, bool accumulate);
 
+  // Products whose operands already hold bf16 values (rounded fp32). Where the CPU multiplies
+  // bf16 natively (AVX512_BF16, AMX) and oneDNN has a kernel for it, the operands are narrowed
+  // to 16 bits (exactly) and a bf16 matmul runs; elsewhere the fp32 product above computes the
+  // same products (bf16 × bf16 is exact in fp32), accumulated in a possibly different order.
+  void set_bf16_operands(bool on) { bf16_operands_ = on; }
+  bool native_bf16() const;
+
   void linear_forward(const float* x, const float* w, float* y, std::int64_t M, std::int64_t in,
                       std::int64_t out);
   // dx may be null (the layer's input needs no gradient); dw may be null likewise.
@@ -44,6 +51,7 @@ class Gemm {
  private:
   struct Impl;
   int threads_;
+  bool bf16_operands_ = false;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -41,6 +41,10 @@ void ModelConfig::validate() const {
           n_kv_heads, n_heads);
   require(head_dim() % 2 == 0,
           "model config: head dimension d_model/n_heads = {} must be even for RoPE", head_dim());
+  require(head_dim() <= 256,
+          "model config: head dimension d_model/n_heads = {} exceeds 256, the attention kernel's "
+          "limit; use more heads",
+          head_dim());
   require(rms_eps > 0.f, "model config: rms_eps must be positive (got {})", rms_eps);
   require(rope_theta > 1.f, "model config: rope_theta must exceed 1 (got {})", rope_theta);
   // Token ids are int32 and arena offsets size_t; keep every dimension far below overflow.

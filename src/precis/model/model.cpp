@@ -86,6 +86,7 @@ struct Model::Impl {
       if (afmt) afmt->check_shape(N, lin.in);
     }
     bf16 = policy.compute == Compute::Bf16;
+    gemm.set_bf16_operands(bf16);
     transform_weights = wfmt || bf16;
 
     params.resize(layout.total);
