@@ -77,6 +77,32 @@ inline std::vector<float> corner_blocks(int block) {
   return x;
 }
 
+// Heavy-tailed (Laplace-like), skewed and bimodal rows, so that the K-quant searches pick every
+// candidate scale somewhere (the first and last search steps win only on unusual blocks).
+inline std::vector<float> mixed_shapes(std::size_t n, std::uint64_t seed) {
+  CounterRng rng(seed, 3);
+  std::vector<float> x(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float u = rng.uniform(2 * i) * 0.999f + 0.0005f;
+    const float v = rng.uniform(2 * i + 1);
+    switch ((i / 256) % 4) {
+      case 0:
+        x[i] = (v < 0.5f ? -1.0f : 1.0f) * std::log(u);
+        break;  // Laplace
+      case 1:
+        x[i] = u * u * u * 4.0f - 0.2f;
+        break;  // skewed
+      case 2:
+        x[i] = (v < 0.3f ? -2.0f : 1.0f) + 0.1f * (u - 0.5f);
+        break;  // bimodal
+      default:
+        x[i] = std::tan(3.0f * (u - 0.5f));
+        break;  // wide tails
+    }
+  }
+  return x;
+}
+
 struct Dataset {
   std::string name;
   std::vector<float> x;
@@ -88,6 +114,7 @@ inline std::vector<Dataset> all_datasets(int block) {
           {"uniform", uniform(8192, 7, -1.0f, 1.0f)},
           {"positive", uniform(2048, 8, 0.5f, 3.0f)},
           {"normal_outliers", normal_with_outliers(8192, 9)},
+          {"mixed_shapes", mixed_shapes(65536, 10)},
           {"corners", corner_blocks(block)}};
 }
 

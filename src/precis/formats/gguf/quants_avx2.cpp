@@ -1,9 +1,10 @@
-// AVX2 kernels for Q8_0, Q4_0, Q4_1 and MXFP4. They reproduce the reference rules operation for
-// operation (same divisions, same separate multiply and add, ggml's round-half-away and its
-// truncating conversions) rather than ggml's own SIMD shortcuts, which round differently.
-// Compiled with -mavx2 -mfma -mf16c: reached only through avx2_kernels() after a CPU check. Only
-// out-of-line helpers from other files are called here, so no inline function compiled for AVX2
-// can be picked by the linker for code that runs on older CPUs.
+// AVX2 kernels for Q8_0, Q4_0, Q4_1 and MXFP4 (Q4_K and Q6_K quantizers: kquants_avx2.cpp). They
+// reproduce the reference rules operation for operation (same divisions, same separate multiply and
+// add, ggml's round-half-away and its truncating conversions) rather than ggml's own SIMD
+// shortcuts, which round differently. Compiled with -mavx2 -mfma -mf16c: reached only through
+// avx2_kernels() after a CPU check. Only out-of-line helpers from other files are called here, so
+// no inline function compiled for AVX2 can be picked by the linker for code that runs on older
+// CPUs.
 #include <immintrin.h>
 
 #include <bit>
@@ -262,6 +263,10 @@ void dequantize_mxfp4(const void* in, float* y, std::int64_t k) {
 
 }  // namespace
 
+// Lane-parallel K-quant searches (kquants_avx2.cpp).
+void quantize_q4_K_avx2(const float* x, void* out, std::int64_t k);
+void quantize_q6_K_avx2(const float* x, void* out, std::int64_t k);
+
 RowKernels avx2_kernels(GgufType type) {
   switch (type) {
     case GgufType::Q8_0:
@@ -272,6 +277,10 @@ RowKernels avx2_kernels(GgufType type) {
       return {&quantize_q4_1, &dequantize_q4_1};
     case GgufType::MXFP4:
       return {&quantize_mxfp4, &dequantize_mxfp4};
+    case GgufType::Q4_K:
+      return {&quantize_q4_K_avx2, nullptr};
+    case GgufType::Q6_K:
+      return {&quantize_q6_K_avx2, nullptr};
     default:
       return {};
   }
