@@ -50,7 +50,8 @@ INSTANTIATE_TEST_SUITE_P(Catalogue, GptqBeatsRtn,
                          ::testing::Values("int4:channel", "int3:g64:asym", "int4:g128",
                                            "fp:e2m1:g32", "fp:e3m2:channel", "mxfp4", "mxint8",
                                            "mxfp6:e2m3", "nvfp4", "gguf:q4_0", "gguf:q4_1",
-                                           "gguf:q5_0", "gguf:q8_0", "gguf:mxfp4"),
+                                           "gguf:q5_0", "gguf:q8_0", "gguf:mxfp4", "gguf:q4_k",
+                                           "gguf:q6_k"),
                          [](const auto& info) {
                            std::string s = info.param;
                            for (auto& c : s)

@@ -13,5 +13,6 @@ std::unique_ptr<GroupQuantizer> make_float_group_quantizer(const FormatSpec& spe
 std::unique_ptr<GroupQuantizer> make_mx_group_quantizer(const FormatSpec& spec);
 std::unique_ptr<GroupQuantizer> make_nvfp4_group_quantizer(const FormatSpec& spec);
 std::unique_ptr<GroupQuantizer> make_gguf_group_quantizer(const FormatSpec& spec);
+std::unique_ptr<GroupQuantizer> make_kquant_group_quantizer(const FormatSpec& spec);
 
 }  // namespace precis::formats

@@ -214,12 +214,15 @@ std::unique_ptr<GroupQuantizer> make_gguf_group_quantizer(const FormatSpec& spec
     case GgufType::Q5_1:
     case GgufType::MXFP4:
       return std::make_unique<GgufGroupQuantizer>(spec);
+    case GgufType::Q4_K:
+    case GgufType::Q6_K:
+      return make_kquant_group_quantizer(spec);
     default:
       break;
   }
   fail(
-      "{}: GPTQ and AWQ support the GGUF types q8_0, q4_0, q4_1, q5_0, q5_1 and mxfp4 (the "
-      "K-quants' sub-block scale search is not split out yet); use RTN for this type",
+      "{}: GPTQ and AWQ need a block type with explicit parameters (q8_0, q4_0, q4_1, q5_0, "
+      "q5_1, mxfp4, q4_k, q6_k); f32/f16/bf16 are casts: use fp16 or bf16 instead",
       spec.canonical());
 }
 
