@@ -12,6 +12,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
 find_package(benchmark REQUIRED)
+find_package(ZLIB REQUIRED)     # data/: reading .gz and dictd .dz corpus files
+find_package(OpenSSL REQUIRED)  # data/: SHA-256 of corpora, recipes and tokenizer models
 
 # oneDNN: linking -ldnnl directly avoids its CMake config's OpenCL requirement.
 find_library(DNNL_LIBRARY dnnl REQUIRED)

@@ -17,6 +17,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox
   python3-venv
+  zlib1g-dev libssl-dev
+  # corpus sources of data/recipes/*.toml (docs/data.md)
+  dict-gcide linux-doc-6.1 python3.11-doc perl-doc postgresql-doc-15 fortunes jargon-text
+  libsword-utils sword-comm-tdavid sword-comm-mhcc sword-text-web sword-text-kjv
 )
 
 missing=()

@@ -11,5 +11,6 @@ struct GlobalOptions {
 };
 
 void add_version_command(CLI::App& app);
+void add_data_command(CLI::App& app);
 
 }  // namespace precis::cli
