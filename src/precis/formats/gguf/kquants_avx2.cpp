@@ -1,21 +1,19 @@
-// AVX2 Q4_K and Q6_K quantizers. The reference's cost is its per-sub-block scale search, a chain
-// of sequential float sums. Here each AVX2 lane runs the search of one sub-block (Q4_K: the eight
-// sub-blocks of 32 of a super-block; Q6_K: eight of its sixteen sub-blocks of 16 at a time), so
-// every lane performs exactly the reference's operations in the reference's order, and data-
-// dependent branches become per-lane selects. The result equals the reference byte for byte.
-// Compiled with -mavx2 -mfma -mf16c; reached only through avx2_kernels() after a CPU check.
+// AVX2 Q4_K and Q6_K quantizers (and Q6_K dequantize, at the end). The reference's cost is its
+// per-sub-block scale search, a chain of sequential float sums. Here each AVX2 lane runs the search
+// of one sub-block (Q4_K: the eight sub-blocks of 32 of a super-block; Q6_K: eight of its sixteen
+// sub-blocks of 16 at a time), so every lane performs exactly the reference's operations in the
+// reference's order, and data- dependent branches become per-lane selects. The result equals the
+// reference byte for byte. Compiled with -mavx2 -mfma -mf16c; reached only through avx2_kernels()
+// after a CPU check.
 #include <immintrin.h>
 
 #include <cstring>
 
+#include "precis/formats/gguf/avx2_entry_points.hpp"
 #include "precis/formats/gguf/blocks.hpp"
 #include "precis/formats/gguf/kernels.hpp"
 
 namespace precis::formats::gguf {
-
-// Declared here rather than in a header: only avx2_kernels() (quants_avx2.cpp) hands them out.
-void quantize_q4_K_avx2(const float* x, void* out, std::int64_t k);
-void quantize_q6_K_avx2(const float* x, void* out, std::int64_t k);
 
 namespace {
 
@@ -321,6 +319,52 @@ void quantize_q6_K_avx2(const float* x, void* out, std::int64_t k) {
         qh[l] =
             static_cast<std::uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) |
                                       ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6));
+      }
+    }
+  }
+}
+
+}  // namespace precis::formats::gguf
+
+namespace precis::formats::gguf {
+
+// Q6_K dequantize: the reference's y = (d · scale) · q, one 128-element half at a time, with the
+// four 32-element quarters built from ql's nibbles and qh's 2-bit pairs.
+void dequantize_q6_K_avx2(const void* in, float* y, std::int64_t k) {
+  const auto* x = static_cast<const BlockQ6_K*>(in);
+  const __m256i nib = _mm256_set1_epi8(0x0F);
+  const __m256i two = _mm256_set1_epi8(0x03);
+  const __m256i bias = _mm256_set1_epi8(32);
+  for (std::int64_t b = 0; b < k / kQKK; ++b) {
+    const float d = _cvtsh_ss(x[b].d);
+    const std::uint8_t* ql = x[b].ql;
+    const std::uint8_t* qh = x[b].qh;
+    const std::int8_t* sc = x[b].scales;
+    for (int n = 0; n < kQKK; n += 128, y += 128, ql += 64, qh += 32, sc += 8) {
+      const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+      const __m256i l32 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh));
+      auto high = [&](int shift) {
+        return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, shift), two), 4);
+      };
+      const __m256i q[4] = {
+          _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(l0, nib), high(0)), bias),
+          _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(l32, nib), high(2)), bias),
+          _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), nib), high(4)),
+                          bias),
+          _mm256_sub_epi8(
+              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l32, 4), nib), high(6)), bias)};
+      for (int quarter = 0; quarter < 4; ++quarter) {
+        const __m128i halves[2] = {_mm256_castsi256_si128(q[quarter]),
+                                   _mm256_extracti128_si256(q[quarter], 1)};
+        for (int part = 0; part < 2; ++part) {  // l in [16·part, 16·part + 16): scale is = part
+          const __m256 ds = _mm256_set1_ps(d * static_cast<float>(sc[part + 2 * quarter]));
+          float* out = y + 32 * quarter + 16 * part;
+          _mm256_storeu_ps(
+              out, _mm256_mul_ps(ds, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(halves[part]))));
+          _mm256_storeu_ps(out + 8, _mm256_mul_ps(ds, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+                                                          _mm_srli_si128(halves[part], 8)))));
+        }
       }
     }
   }

@@ -1,7 +1,7 @@
-// AVX2 kernels for Q8_0, Q4_0, Q4_1 and MXFP4 (Q4_K and Q6_K quantizers: kquants_avx2.cpp). They
-// reproduce the reference rules operation for operation (same divisions, same separate multiply and
-// add, ggml's round-half-away and its truncating conversions) rather than ggml's own SIMD
-// shortcuts, which round differently. Compiled with -mavx2 -mfma -mf16c: reached only through
+// AVX2 kernels for Q8_0, Q4_0, Q4_1 and MXFP4 (Q5_x: q5_avx2.cpp; Q4_K, Q6_K: kquants_avx2.cpp).
+// They reproduce the reference rules operation for operation (same divisions, same separate
+// multiply and add, ggml's round-half-away and its truncating conversions) rather than ggml's own
+// SIMD shortcuts, which round differently. Compiled with -mavx2 -mfma -mf16c: reached only through
 // avx2_kernels() after a CPU check. Only out-of-line helpers from other files are called here, so
 // no inline function compiled for AVX2 can be picked by the linker for code that runs on older
 // CPUs.
@@ -10,6 +10,7 @@
 #include <bit>
 #include <cstring>
 
+#include "precis/formats/gguf/avx2_entry_points.hpp"
 #include "precis/formats/gguf/blocks.hpp"
 #include "precis/formats/gguf/kernels.hpp"
 #include "precis/formats/gguf/reference.hpp"
@@ -263,10 +264,6 @@ void dequantize_mxfp4(const void* in, float* y, std::int64_t k) {
 
 }  // namespace
 
-// Lane-parallel K-quant searches (kquants_avx2.cpp).
-void quantize_q4_K_avx2(const float* x, void* out, std::int64_t k);
-void quantize_q6_K_avx2(const float* x, void* out, std::int64_t k);
-
 RowKernels avx2_kernels(GgufType type) {
   switch (type) {
     case GgufType::Q8_0:
@@ -280,7 +277,11 @@ RowKernels avx2_kernels(GgufType type) {
     case GgufType::Q4_K:
       return {&quantize_q4_K_avx2, nullptr};
     case GgufType::Q6_K:
-      return {&quantize_q6_K_avx2, nullptr};
+      return {&quantize_q6_K_avx2, &dequantize_q6_K_avx2};
+    case GgufType::Q5_0:
+      return {&quantize_q5_0_avx2, &dequantize_q5_0_avx2};
+    case GgufType::Q5_1:
+      return {&quantize_q5_1_avx2, &dequantize_q5_1_avx2};
     default:
       return {};
   }
