@@ -32,16 +32,19 @@ static void attention_forward_t(int threads, const AttentionShape& s, float* out
   parallel_for(0, static_cast<std::int64_t>(s.B) * H, threads, [&](std::int64_t task) {
     const int b = static_cast<int>(task / H), h = static_cast<int>(task % H), g = h / group;
     float* Kt = scratch + per_thread * thread_id(threads);  // hd × T
-    float* Q = Kt + static_cast<std::size_t>(hd) * T;       // kQueryTile × hd, pre-scaled
-    float* S = Q + kQueryTile * hd;                         // kQueryTile × kKeyTile
-    float* acc = S + kQueryTile * kKeyTile;                 // kQueryTile × hd
+    const int Tp = padded_keys(T);
+    float* Q = Kt + static_cast<std::size_t>(hd) * Tp;  // kQueryTile × hd, pre-scaled
+    float* S = Q + kQueryTile * hd;                     // kQueryTile × kKeyTile
+    float* acc = S + kQueryTile * kKeyTile;             // kQueryTile × hd
     float* m = acc + kQueryTile * hd;
     float* l = m + kQueryTile;
     const float* base = qkv + static_cast<std::int64_t>(b) * T * ld;
     const float* k0 = base + static_cast<std::int64_t>(H + g) * hd;
     const float* v0 = base + static_cast<std::int64_t>(H + s.n_kv_heads + g) * hd;
     for (int j = 0; j < T; ++j)
-      for (int d = 0; d < hd; ++d) Kt[d * T + j] = k0[j * ld + d];
+      for (int d = 0; d < hd; ++d) Kt[d * Tp + j] = k0[j * ld + d];
+    for (int j = T; j < Tp; ++j)
+      for (int d = 0; d < hd; ++d) Kt[d * Tp + j] = 0.f;
     for (int i0 = 0; i0 < T; i0 += kQueryTile) {
       const int nq = T - i0 < kQueryTile ? T - i0 : kQueryTile;
       for (int r = 0; r < nq; ++r) {
@@ -57,12 +60,15 @@ static void attention_forward_t(int threads, const AttentionShape& s, float* out
         const int nk = (i0 + nq - j0) < kKeyTile ? i0 + nq - j0 : kKeyTile;
         for (int r = 0; r < nq; ++r) {
           float* srow = S + r * kKeyTile;
-          for (int j = 0; j < nk; ++j) srow[j] = 0.f;
+          // A whole key tile in registers, summed over d in the same order as a plain loop.
+          float sa[kKeyTile];
+          for (int j = 0; j < kKeyTile; ++j) sa[j] = 0.f;
           for (int d = 0; d < hd; ++d) {
             const float qd = Q[r * hd + d];
-            const float* kt = Kt + d * T + j0;
-            for (int j = 0; j < nk; ++j) srow[j] += qd * kt[j];
+            const float* kt = Kt + d * Tp + j0;
+            for (int j = 0; j < kKeyTile; ++j) sa[j] += qd * kt[j];
           }
+          for (int j = 0; j < nk; ++j) srow[j] = sa[j];
           const int last = i0 + r - j0;  // keys j0 + j with j > last are in the future
           const int valid = last + 1 < nk ? last + 1 : nk;
           if (valid <= 0) continue;
@@ -77,14 +83,29 @@ static void attention_forward_t(int threads, const AttentionShape& s, float* out
           l[r] = l[r] * corr + sum;
           m[r] = mx;
           float* a = acc + r * hd;
-          float la[HD > 0 ? HD : kMaxHeadDim];
-          for (int d = 0; d < hd; ++d) la[d] = a[d] * corr;
-          for (int j = 0; j < valid; ++j) {
-            const float p = srow[j];
-            const float* v = v0 + static_cast<std::int64_t>(j0 + j) * ld;
-            for (int d = 0; d < hd; ++d) la[d] += p * v[d];
+          // Two partial sums over keys (even, odd) hide the add latency: without FMA
+          // contraction a single chain per lane would wait on every add.
+          float la[HD > 0 ? HD : kMaxHeadDim], lb[HD > 0 ? HD : kMaxHeadDim];
+          for (int d = 0; d < hd; ++d) {
+            la[d] = a[d] * corr;
+            lb[d] = 0.f;
           }
-          for (int d = 0; d < hd; ++d) a[d] = la[d];
+          int j = 0;
+          for (; j + 1 < valid; j += 2) {
+            const float p0 = srow[j], p1 = srow[j + 1];
+            const float* v = v0 + static_cast<std::int64_t>(j0 + j) * ld;
+            const float* w = v + ld;
+            for (int d = 0; d < hd; ++d) {
+              la[d] += p0 * v[d];
+              lb[d] += p1 * w[d];
+            }
+          }
+          if (j < valid) {
+            const float p0 = srow[j];
+            const float* v = v0 + static_cast<std::int64_t>(j0 + j) * ld;
+            for (int d = 0; d < hd; ++d) la[d] += p0 * v[d];
+          }
+          for (int d = 0; d < hd; ++d) a[d] = la[d] + lb[d];
         }
       }
       for (int r = 0; r < nq; ++r) {
@@ -110,9 +131,10 @@ static void attention_backward_t(int threads, const AttentionShape& s, float* dq
   // One task per (batch, KV head): the query heads sharing a KV head add into the same dK, dV.
   parallel_for(0, static_cast<std::int64_t>(s.B) * Hkv, threads, [&](std::int64_t task) {
     const int b = static_cast<int>(task / Hkv), g = static_cast<int>(task % Hkv);
-    const std::size_t tT = static_cast<std::size_t>(T) * hd;
-    float* Kt = scratch + per_thread * thread_id(threads);  // hd × T
-    float* Vt = Kt + tT;                                    // hd × T
+    const int Tp = padded_keys(T);
+    const std::size_t tT = static_cast<std::size_t>(Tp) * hd;
+    float* Kt = scratch + per_thread * thread_id(threads);  // hd × Tp
+    float* Vt = Kt + tT;                                    // hd × Tp
     float* dK = Vt + tT;                                    // T × hd
     float* dV = dK + tT;                                    // T × hd
     float* Q = dV + tT;                                     // kQueryTile × hd, pre-scaled
@@ -126,9 +148,11 @@ static void attention_backward_t(int threads, const AttentionShape& s, float* dq
     const float* v0 = base + static_cast<std::int64_t>(H + Hkv + g) * hd;
     for (int j = 0; j < T; ++j)
       for (int d = 0; d < hd; ++d) {
-        Kt[d * T + j] = k0[j * ld + d];
-        Vt[d * T + j] = v0[j * ld + d];
+        Kt[d * Tp + j] = k0[j * ld + d];
+        Vt[d * Tp + j] = v0[j * ld + d];
       }
+    for (int j = T; j < Tp; ++j)
+      for (int d = 0; d < hd; ++d) Kt[d * Tp + j] = Vt[d * Tp + j] = 0.f;
     for (std::size_t x = 0; x < tT; ++x) dK[x] = dV[x] = 0.f;
     for (int h = g * group; h < (g + 1) * group; ++h) {
       const float* lse_h = lse + (static_cast<std::int64_t>(b) * H + h) * T;
@@ -152,14 +176,24 @@ static void attention_backward_t(int threads, const AttentionShape& s, float* dq
           const int n = i0 + r + 1;  // keys 0..i
           float* p = P + static_cast<std::size_t>(r) * T;
           float* dp = dP + static_cast<std::size_t>(r) * T;
-          for (int j = 0; j < n; ++j) p[j] = dp[j] = 0.f;
-          for (int d = 0; d < hd; ++d) {
-            const float qd = Q[r * hd + d], od = dO[r * hd + d];
-            const float* kt = Kt + d * T;
-            const float* vt = Vt + d * T;
-            for (int j = 0; j < n; ++j) {
-              p[j] += qd * kt[j];
-              dp[j] += od * vt[j];
+          // Blocks of 32 keys in registers; the sums over d run in the plain loop's order.
+          constexpr int kBlock = 32;
+          for (int j0 = 0; j0 < n; j0 += kBlock) {
+            float pa[kBlock], da[kBlock];
+            for (int j = 0; j < kBlock; ++j) pa[j] = da[j] = 0.f;
+            for (int d = 0; d < hd; ++d) {
+              const float qd = Q[r * hd + d], od = dO[r * hd + d];
+              const float* kt = Kt + d * Tp + j0;
+              const float* vt = Vt + d * Tp + j0;
+              for (int j = 0; j < kBlock; ++j) {
+                pa[j] += qd * kt[j];
+                da[j] += od * vt[j];
+              }
+            }
+            const int m = n - j0 < kBlock ? n - j0 : kBlock;
+            for (int j = 0; j < m; ++j) {
+              p[j0 + j] = pa[j];
+              dp[j0 + j] = da[j];
             }
           }
           const float z = lse_h[i0 + r];
@@ -172,30 +206,78 @@ static void attention_backward_t(int threads, const AttentionShape& s, float* dq
         // tile's rows that can see the key), each accumulating in registers.
         for (int r = 0; r < nq; ++r) {
           const float* ds = dP + static_cast<std::size_t>(r) * T;
-          float acc[HD > 0 ? HD : kMaxHeadDim];
-          for (int d = 0; d < hd; ++d) acc[d] = 0.f;
-          for (int j = 0; j <= i0 + r; ++j) {
+          float acc[HD > 0 ? HD : kMaxHeadDim], acc2[HD > 0 ? HD : kMaxHeadDim];
+          for (int d = 0; d < hd; ++d) acc[d] = acc2[d] = 0.f;
+          const int n = i0 + r + 1;
+          int j = 0;
+          for (; j + 1 < n; j += 2) {  // two chains, as in the forward
+            const float* kj = k0 + static_cast<std::int64_t>(j) * ld;
+            const float* kk = kj + ld;
+            for (int d = 0; d < hd; ++d) {
+              acc[d] += ds[j] * kj[d];
+              acc2[d] += ds[j + 1] * kk[d];
+            }
+          }
+          if (j < n) {
             const float* kj = k0 + static_cast<std::int64_t>(j) * ld;
             for (int d = 0; d < hd; ++d) acc[d] += ds[j] * kj[d];
           }
-          for (int d = 0; d < hd; ++d) dQ[r * hd + d] = acc[d];
+          for (int d = 0; d < hd; ++d) dQ[r * hd + d] = acc[d] + acc2[d];
         }
-        for (int j = 0; j < i0 + nq; ++j) {
+        // Keys in pairs: each row's Q and dO are loaded once for two keys, and the four
+        // accumulators (dK, dV of two keys) are independent chains.
+        auto key_rows = [&](int key, int r_begin, float* ak, float* av) {
+          for (int r = r_begin; r < nq; ++r) {
+            const float ds = dP[static_cast<std::size_t>(r) * T + key];
+            const float pj = P[static_cast<std::size_t>(r) * T + key];
+            const float* qr = Q + r * hd;  // pre-scaled: dK = scale · dSᵀ Q
+            const float* dor = dO + r * hd;
+            for (int d = 0; d < hd; ++d) {
+              ak[d] += ds * qr[d];
+              av[d] += pj * dor[d];
+            }
+          }
+        };
+        const int keys = i0 + nq;
+        for (int j = 0; j < keys; j += 2) {
           float ak[HD > 0 ? HD : kMaxHeadDim], av[HD > 0 ? HD : kMaxHeadDim];
+          float bk[HD > 0 ? HD : kMaxHeadDim], bv[HD > 0 ? HD : kMaxHeadDim];
           float* dk = dK + static_cast<std::size_t>(j) * hd;
           float* dv = dV + static_cast<std::size_t>(j) * hd;
           for (int d = 0; d < hd; ++d) {
             ak[d] = dk[d];
             av[d] = dv[d];
           }
-          for (int r = j > i0 ? j - i0 : 0; r < nq; ++r) {
-            const float ds = dP[static_cast<std::size_t>(r) * T + j];
-            const float pj = P[static_cast<std::size_t>(r) * T + j];
-            const float* qr = Q + r * hd;  // pre-scaled: dK = scale · dSᵀ Q
-            const float* dor = dO + r * hd;
+          int r = j > i0 ? j - i0 : 0;  // first row of the tile that sees key j
+          if (j + 1 == keys) {
+            key_rows(j, r, ak, av);
+          } else {
             for (int d = 0; d < hd; ++d) {
-              ak[d] += ds * qr[d];
-              av[d] += pj * dor[d];
+              bk[d] = dk[hd + d];
+              bv[d] = dv[hd + d];
+            }
+            if (i0 + r == j) {  // the diagonal tile: row r sees key j but not j + 1
+              key_rows(j, r, ak, av);
+              key_rows(j + 1, r + 1, bk, bv);
+            } else {
+              for (; r < nq; ++r) {
+                const float ds0 = dP[static_cast<std::size_t>(r) * T + j];
+                const float ds1 = dP[static_cast<std::size_t>(r) * T + j + 1];
+                const float p0 = P[static_cast<std::size_t>(r) * T + j];
+                const float p1 = P[static_cast<std::size_t>(r) * T + j + 1];
+                const float* qr = Q + r * hd;
+                const float* dor = dO + r * hd;
+                for (int d = 0; d < hd; ++d) {
+                  ak[d] += ds0 * qr[d];
+                  av[d] += p0 * dor[d];
+                  bk[d] += ds1 * qr[d];
+                  bv[d] += p1 * dor[d];
+                }
+              }
+            }
+            for (int d = 0; d < hd; ++d) {
+              dk[hd + d] = bk[d];
+              dv[hd + d] = bv[d];
             }
           }
           for (int d = 0; d < hd; ++d) {

@@ -20,8 +20,13 @@ inline constexpr int kKeyTile = 64;
 inline constexpr int kMaxHeadDim = 256;
 
 // Per-thread scratch of one task (the larger of forward and backward).
+// Rows of the transposed K and V are padded to whole key tiles, so register-blocked loops may
+// read a full tile past the last key (the extra lanes are computed and dropped).
+inline int padded_keys(int T) { return (T + kKeyTile - 1) / kKeyTile * kKeyTile; }
+
 inline std::size_t attention_task_floats(int T, int hd) {
-  std::size_t t = static_cast<std::size_t>(T), d = static_cast<std::size_t>(hd), q = kQueryTile;
+  std::size_t t = static_cast<std::size_t>(padded_keys(T)), d = static_cast<std::size_t>(hd),
+              q = kQueryTile;
   std::size_t fwd = d * t + q * d + q * kKeyTile + q * d + 2 * q;
   std::size_t bwd = 4 * d * t + 3 * q * d + 2 * q * t + q;
   return (fwd > bwd ? fwd : bwd) + 64;
