@@ -168,7 +168,7 @@ TEST(Minifloat, OcpConstants) {
     EXPECT_EQ(e2m1.decode(c), fp4[c]);
     EXPECT_EQ(e2m1.decode(c | 8u), -fp4[c]);
   }
-  EXPECT_EQ(e2m1.encode(5.0f), 6u);   // tie 4 | 6: 6 has the even code (0b110)
+  EXPECT_EQ(e2m1.encode(5.0f), 6u);   // tie 4 | 6: 4 has the even code (0b110; 6 is 0b111)
   EXPECT_EQ(e2m1.encode(2.5f), 4u);   // tie 2 | 3: 2 is even
   EXPECT_EQ(e2m1.encode(0.25f), 0u);  // tie 0 | 0.5
   EXPECT_EQ(e2m1.encode(-0.0f), 8u);  // sign of zero kept
