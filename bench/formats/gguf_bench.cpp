@@ -9,6 +9,7 @@
 
 #include "precis/core/rng.hpp"
 #include "precis/formats/gguf/gguf_format.hpp"
+#include "precis/formats/gguf/kernels.hpp"
 #include "precis/formats/gguf/type_info.hpp"
 
 namespace {
@@ -79,11 +80,19 @@ int register_all() {
     if (info.block == 1) continue;  // f32/f16/bf16 casts are not what this measures
     for (Isa isa : {Isa::Reference, Isa::Avx2, Isa::Avx512}) {
       if (!cpu_supports(isa)) continue;
+      // Only the ISAs that have a kernel of their own (others fall back to a lower one).
+      gguf::RowKernels own = gguf::reference_kernels(info.type);
+      if (isa == Isa::Avx2) own = gguf::avx2_kernels(info.type);
+      if (isa == Isa::Avx512) own = gguf::avx512_kernels(info.type);
       const std::string tag = std::string(info.name) + "/" + to_string(isa);
-      benchmark::RegisterBenchmark(("quantize/" + tag).c_str(), quantize, info.type, isa)
-          ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark(("dequantize/" + tag).c_str(), dequantize, info.type, isa)
-          ->Unit(benchmark::kMillisecond);
+      if (own.quantize != nullptr) {
+        benchmark::RegisterBenchmark(("quantize/" + tag).c_str(), quantize, info.type, isa)
+            ->Unit(benchmark::kMillisecond);
+      }
+      if (own.dequantize != nullptr) {
+        benchmark::RegisterBenchmark(("dequantize/" + tag).c_str(), dequantize, info.type, isa)
+            ->Unit(benchmark::kMillisecond);
+      }
     }
   }
   return 0;

@@ -2,9 +2,10 @@
 // vectors, a block of 32 being two vectors. vpmovdb narrows by truncation, which is exactly C's
 // low-byte conversion the reference relies on. Compiled for AVX-512 (F, BW, VL, DQ): reached only
 // through avx512_kernels() after a CPU check; calls no inline helpers shared with other files.
-// GCC 12's own AVX-512 headers trip -Wmaybe-uninitialized through their _mm512_undefined_*()
+// GCC 12's own AVX-512 headers trip -W(maybe-)uninitialized through their _mm512_undefined_*()
 // placeholders (a known false positive); silence it for this file only.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <bit>
