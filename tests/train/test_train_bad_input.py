@@ -1,10 +1,11 @@
 """Bad input to precis train: each a one-line error that says what to do, a non-zero exit, and
 nothing lost (an existing checkpoint stays byte-identical)."""
+import json
 import os
 import sys
 import tempfile
 
-from train_helpers import TINY, make_dataset, train
+from train_helpers import TINY, make_dataset, metadata, train
 
 
 def expect_error(args, *needles):
@@ -53,6 +54,21 @@ def main():
             f.write(before)
         assert open(ckpt, "rb").read() == before
         print("the checkpoint is intact after every rejected command")
+
+        # Divergence: an absurd learning rate blows the loss up; the run stops, exits 3, records
+        # "diverged" with the reason, writes no model, and keeps the last good checkpoint.
+        div = os.path.join(tmp, "diverge")
+        args = ["--data", data, "-o", div, "--steps", "200", "--ckpt-every", "1", "--warmup", "0",
+                "--clip", "0"] + TINY[:-8] + ["--lr", "30", "--seed", "7", "--threads", "1"]
+        proc = train(args, check=False)
+        assert proc.returncode == 3, (proc.returncode, proc.stderr)
+        s = json.load(open(os.path.join(div, "summary.json")))
+        assert s["status"] == "diverged" and s["divergence"], s
+        assert s["steps"] < 200
+        assert not os.path.exists(os.path.join(div, "model.safetensors"))
+        meta = metadata(os.path.join(div, "checkpoint.safetensors"))
+        assert json.loads(meta["train_state"])["step"] == s["steps"]
+        print(f"diverged as expected: {s['divergence']}")
     print("OK")
 
 
