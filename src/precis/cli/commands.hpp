@@ -11,6 +11,7 @@ struct GlobalOptions {
 };
 
 void add_version_command(CLI::App& app);
+void add_formats_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_data_command(CLI::App& app);
 

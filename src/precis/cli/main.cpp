@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", std::string("precis ") + PRECIS_VERSION + " (" + PRECIS_GIT + ")");
   precis::cli::add_version_command(app);
+  precis::cli::add_formats_command(app);
   precis::cli::add_train_command(app);
   precis::cli::add_data_command(app);
   try {
