@@ -1,6 +1,7 @@
 // E8M0 and UE4M3 scale codecs, the MX scale rule on its edge cases, and NVFP4's two scales.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstring>
 
 #include "precis/formats/format.hpp"
@@ -16,6 +17,23 @@ TEST(ScaleCodecs, E8m0) {
   EXPECT_TRUE(std::isnan(e8m0_to_float(255)));
   for (int e = -127; e <= 127; ++e)
     EXPECT_EQ(e8m0_to_float(e8m0_from_exponent(e)), std::ldexp(1.0f, e));
+}
+
+TEST(ScaleCodecs, Pow2AndTheFastUe4m3EncoderAgreeWithTheReference) {
+  for (int e = -149; e <= 127; ++e) EXPECT_EQ(pow2f(e), std::ldexp(1.0f, e)) << e;
+  // Every fp32 in E4M3's normal range [2^-6, 448], stepping 2^11 patterns, plus every code and
+  // every midpoint between codes.
+  std::uint32_t lo = std::bit_cast<std::uint32_t>(0x1.0p-6f),
+                hi = std::bit_cast<std::uint32_t>(448.0f);
+  for (std::uint32_t b = lo; b <= hi; b += 2047) {
+    float x = std::bit_cast<float>(b);
+    ASSERT_EQ(ue4m3_encode_normal(x), ue4m3_encode(x)) << x;
+  }
+  for (std::uint8_t c = 8; c < 0x7E; ++c) {
+    float mid = (ue4m3_decode(c) + ue4m3_decode(c + 1)) / 2;
+    EXPECT_EQ(ue4m3_encode_normal(mid), ue4m3_encode(mid)) << mid;
+    EXPECT_EQ(ue4m3_encode_normal(ue4m3_decode(c)), c);
+  }
 }
 
 TEST(ScaleCodecs, Ue4m3) {

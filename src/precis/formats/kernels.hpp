@@ -56,6 +56,15 @@ struct Kernels {
                     float scale) = nullptr;
   void (*mini_codes)(const float* x, std::int64_t n, const MiniParams& p, float factor, bool divide,
                      std::uint32_t* codes) = nullptr;
+  // The block formats' loops, over `blocks` consecutive blocks of `len` elements so that the
+  // per-call set-up is paid once per run of blocks: out[b] = absmax of block b; and
+  // mini_fake / mini_codes of block b with factor factors[b] (multiplying) and scale scales[b].
+  void (*block_absmax)(const float* x, std::int64_t blocks, std::int64_t len, float* out) = nullptr;
+  void (*mini_fake_blocks)(float* x, std::int64_t blocks, std::int64_t len, const MiniParams& p,
+                           const float* factors, const float* scales) = nullptr;
+  void (*mini_codes_blocks)(const float* x, std::int64_t blocks, std::int64_t len,
+                            const MiniParams& p, const float* factors,
+                            std::uint32_t* codes) = nullptr;
 };
 
 // The reference table, or the SIMD table for `isa` (which the CPU must support).

@@ -79,11 +79,29 @@ void ref_mini_codes(const float* x, std::int64_t n, const MiniParams& p, float f
   }
 }
 
+void ref_block_absmax(const float* x, std::int64_t blocks, std::int64_t len, float* out) {
+  for (std::int64_t b = 0; b < blocks; ++b) out[b] = ref_absmax(x + b * len, len);
+}
+
+void ref_mini_fake_blocks(float* x, std::int64_t blocks, std::int64_t len, const MiniParams& p,
+                          const float* factors, const float* scales) {
+  for (std::int64_t b = 0; b < blocks; ++b)
+    ref_mini_fake(x + b * len, len, p, factors[b], false, scales[b]);
+}
+
+void ref_mini_codes_blocks(const float* x, std::int64_t blocks, std::int64_t len,
+                           const MiniParams& p, const float* factors, std::uint32_t* codes) {
+  for (std::int64_t b = 0; b < blocks; ++b)
+    ref_mini_codes(x + b * len, len, p, factors[b], false, codes + b * len);
+}
+
 }  // namespace
 
 const Kernels& reference_kernels() {
-  static const Kernels k{Isa::Reference, ref_absmax,    ref_minmax,    ref_int_fake,
-                         ref_int_codes,  ref_mini_fake, ref_mini_codes};
+  static const Kernels k{Isa::Reference,       ref_absmax,       ref_minmax,
+                         ref_int_fake,         ref_int_codes,    ref_mini_fake,
+                         ref_mini_codes,       ref_block_absmax, ref_mini_fake_blocks,
+                         ref_mini_codes_blocks};
   return k;
 }
 

@@ -181,8 +181,61 @@ struct SimdKernels {
     reference_kernels().mini_codes(x + i, n - i, p, factor, divide, codes + i);
   }
 
+  static void block_absmax(const float* x, std::int64_t blocks, std::int64_t len, float* out) {
+    if (len % N != 0) {
+      for (std::int64_t b = 0; b < blocks; ++b) out[b] = absmax(x + b * len, len);
+      return;
+    }
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const float* xs = x + b * len;
+      F a = V::set1(0.0f);
+      M nan = V::none();
+      for (std::int64_t i = 0; i < len; i += N) {
+        F v = V::load(xs + i);
+        a = V::max(a, V::abs(v));
+        nan = V::mask_or(nan, V::isnan(v));
+      }
+      out[b] = V::any(nan) ? std::numeric_limits<float>::quiet_NaN() : V::hmax(a);
+    }
+  }
+
+  static void mini_fake_blocks(float* x, std::int64_t blocks, std::int64_t len, const MiniParams& p,
+                               const float* factors, const float* scales) {
+    if (len % N != 0) {
+      for (std::int64_t b = 0; b < blocks; ++b)
+        mini_fake(x + b * len, len, p, factors[b], false, scales[b]);
+      return;
+    }
+    MiniConsts c(p);
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      float* xs = x + b * len;
+      F f = V::set1(factors[b]), s = V::set1(scales[b]);
+      for (std::int64_t i = 0; i < len; i += N)
+        V::store(xs + i, V::mul(round<false>(V::mul(V::load(xs + i), f), c, nullptr), s));
+    }
+  }
+
+  static void mini_codes_blocks(const float* x, std::int64_t blocks, std::int64_t len,
+                                const MiniParams& p, const float* factors, std::uint32_t* codes) {
+    if (len % N != 0) {
+      for (std::int64_t b = 0; b < blocks; ++b)
+        mini_codes(x + b * len, len, p, factors[b], false, codes + b * len);
+      return;
+    }
+    MiniConsts c(p);
+    I k;
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      F f = V::set1(factors[b]);
+      for (std::int64_t i = b * len; i < (b + 1) * len; i += N) {
+        round<true>(V::mul(V::load(x + i), f), c, &k);
+        V::store_u32(codes + i, k);
+      }
+    }
+  }
+
   static Kernels table(Isa isa) {
-    return Kernels{isa, absmax, minmax, int_fake, int_codes, mini_fake, mini_codes};
+    return Kernels{isa,       absmax,     minmax,       int_fake,         int_codes,
+                   mini_fake, mini_codes, block_absmax, mini_fake_blocks, mini_codes_blocks};
   }
 };
 

@@ -13,6 +13,7 @@
 //   uint8 E8M0 scale[B]
 //   codes: rows·cols element codes, bit-packed little-endian (8, 6 or 4 bits; bitpack.hpp);
 //          FP codes are sign | exponent | mantissa, MXINT8 codes are two's complement int8.
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -26,6 +27,7 @@ namespace precis::formats {
 namespace {
 
 constexpr int kBlock = 32;
+constexpr std::int64_t kRun = 32;  // blocks per kernel call
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 class MxFormat final : public Format {
@@ -57,20 +59,26 @@ class MxFormat final : public Format {
     std::memset(packed, 0, packed_bytes(rows, cols));
     auto* scales = reinterpret_cast<std::uint8_t*>(packed);
     std::byte* codes_out = packed + blocks;
-    std::uint32_t codes[kBlock];
-    for (std::int64_t b = 0; b < blocks; ++b) {
-      const float* xs = x + b * kBlock;
-      int e = 0;
-      scales[b] = scale_code(xs, &e);
-      if (scales[b] == kE8m0Nan) {
-        std::fill(codes, codes + kBlock, 0u);
-      } else if (is_int_) {
-        k_.int_codes(xs, kBlock, int_params(e), codes);
-        for (auto& c : codes) c = (c - 127u) & 0xFFu;  // q - qmin back to q, as two's complement
-      } else {
-        k_.mini_codes(xs, kBlock, mp_, std::ldexp(1.0f, -e), false, codes);
+    std::uint32_t codes[kRun * kBlock];
+    float amax[kRun], factors[kRun];
+    for (std::int64_t b0 = 0; b0 < blocks; b0 += kRun) {
+      std::int64_t nb = std::min(kRun, blocks - b0);
+      const float* xs = x + b0 * kBlock;
+      k_.block_absmax(xs, nb, kBlock, amax);
+      for (std::int64_t j = 0; j < nb; ++j) {
+        int e = 0;
+        scales[b0 + j] = scale_code(amax[j], &e);
+        factors[j] = pow2f(-e);
+        if (is_int_ && scales[b0 + j] != kE8m0Nan) {
+          std::uint32_t* c = codes + j * kBlock;
+          k_.int_codes(xs + j * kBlock, kBlock, int_params(e), c);
+          for (int i = 0; i < kBlock; ++i) c[i] = (c[i] - 127u) & 0xFFu;  // two's complement q
+        }
       }
-      pack_codes(codes, kBlock, spec().bits, b * kBlock, codes_out);
+      if (!is_int_) k_.mini_codes_blocks(xs, nb, kBlock, mp_, factors, codes);
+      for (std::int64_t j = 0; j < nb; ++j)
+        if (scales[b0 + j] == kE8m0Nan) std::fill_n(codes + j * kBlock, kBlock, 0u);
+      pack_codes(codes, nb * kBlock, spec().bits, b0 * kBlock, codes_out);
     }
   }
 
@@ -87,11 +95,11 @@ class MxFormat final : public Format {
       int e = static_cast<int>(scales[b]) - 127;
       bool nan = scales[b] == kE8m0Nan;
       if (is_int_) {
-        float s = nan ? kNaN : std::ldexp(1.0f, e - 6);
+        float s = nan ? kNaN : pow2f(e - 6);
         for (int j = 0; j < kBlock; ++j)
           out[j] = static_cast<float>(static_cast<std::int8_t>(codes[j])) * s;
       } else {
-        float s = nan ? kNaN : std::ldexp(1.0f, e);
+        float s = nan ? kNaN : pow2f(e);
         for (int j = 0; j < kBlock; ++j) out[j] = lut_[codes[j]] * s;
       }
     }
@@ -99,25 +107,34 @@ class MxFormat final : public Format {
 
   void fake_quant(float* x, std::int64_t rows, std::int64_t cols) const override {
     check_shape(rows, cols);
-    for (std::int64_t b = 0; b < rows * cols / kBlock; ++b) {
-      float* xs = x + b * kBlock;
-      int e = 0;
-      if (scale_code(xs, &e) == kE8m0Nan) {
-        std::fill(xs, xs + kBlock, kNaN);
-      } else if (is_int_) {
-        k_.int_fake(xs, kBlock, int_params(e));
-      } else {
-        k_.mini_fake(xs, kBlock, mp_, std::ldexp(1.0f, -e), false, std::ldexp(1.0f, e));
+    std::int64_t blocks = rows * cols / kBlock;
+    float amax[kRun], factors[kRun], scales[kRun];
+    std::uint8_t codes[kRun];
+    for (std::int64_t b0 = 0; b0 < blocks; b0 += kRun) {
+      std::int64_t nb = std::min(kRun, blocks - b0);
+      float* xs = x + b0 * kBlock;
+      k_.block_absmax(xs, nb, kBlock, amax);
+      for (std::int64_t j = 0; j < nb; ++j) {
+        int e = 0;
+        codes[j] = scale_code(amax[j], &e);
+        factors[j] = pow2f(-e);
+        scales[j] = pow2f(e);
+        if (is_int_ && codes[j] != kE8m0Nan) k_.int_fake(xs + j * kBlock, kBlock, int_params(e));
       }
+      if (!is_int_) k_.mini_fake_blocks(xs, nb, kBlock, mp_, factors, scales);
+      for (std::int64_t j = 0; j < nb; ++j)
+        if (codes[j] == kE8m0Nan) std::fill_n(xs + j * kBlock, kBlock, kNaN);
     }
   }
 
  private:
-  // The block's E8M0 code; *e is its unbiased exponent.
-  std::uint8_t scale_code(const float* x, int* e) const {
-    float amax = k_.absmax(x, kBlock);
+  // The E8M0 code of a block with this amax; *e is its unbiased exponent (0 for NaN).
+  std::uint8_t scale_code(float amax, int* e) const {
     if (!std::isfinite(amax)) return kE8m0Nan;
-    *e = amax == 0.0f ? -127 : std::max(std::ilogb(amax) - emax_, -127);
+    // floor(log2(amax)) is the fp32 exponent field minus 127; zero and subnormal amax (field 0)
+    // lie below every representable scale and take the smallest, 2^-127.
+    int field = static_cast<int>(std::bit_cast<std::uint32_t>(amax) >> 23);
+    *e = field == 0 ? -127 : std::max(field - 127 - emax_, -127);
     return e8m0_from_exponent(*e);
   }
 
@@ -125,11 +142,11 @@ class MxFormat final : public Format {
   // multiplications keep 2^-e and 64 apart so that neither overflows at e = -127.
   static IntParams int_params(int e) {
     IntParams p;
-    p.inv = std::ldexp(1.0f, -e);
+    p.inv = pow2f(-e);
     p.pre = 64.0f;
     p.qmin = -127.0f;
     p.qmax = 127.0f;
-    p.scale = std::ldexp(1.0f, e - 6);
+    p.scale = pow2f(e - 6);
     return p;
   }
 

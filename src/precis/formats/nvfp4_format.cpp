@@ -26,6 +26,7 @@ namespace precis::formats {
 namespace {
 
 constexpr int kBlock = 16;
+constexpr std::int64_t kRun = 64;  // blocks per kernel call
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kE2m1Max = 6.0f;
 constexpr float kE4m3Max = 448.0f;
@@ -36,6 +37,8 @@ class Nvfp4Format final : public Format {
   Nvfp4Format(const FormatSpec& spec, const Kernels& k)
       : Format(spec), k_(k), mp_(MiniParams::make(Minifloat{2, 1, FloatConvention::Finite, true})) {
     for (std::uint32_t c = 0; c < 16; ++c) lut_[c] = mp_.format.decode(c);
+    for (std::uint32_t c = 0; c < 128; ++c)
+      scale_lut_[c] = ue4m3_decode(static_cast<std::uint8_t>(c));
   }
 
   void check_shape(std::int64_t rows, std::int64_t cols) const override {
@@ -56,16 +59,22 @@ class Nvfp4Format final : public Format {
     std::memcpy(packed, &ts, 4);
     auto* scales = reinterpret_cast<std::uint8_t*>(packed + 4);
     std::byte* codes_out = packed + 4 + n / kBlock;
-    std::uint32_t codes[kBlock];
-    for (std::int64_t b = 0; b < n / kBlock; ++b) {
-      const float* xs = x + b * kBlock;
+    std::uint32_t codes[kRun * kBlock];
+    float amax[kRun], factors[kRun];
+    for (std::int64_t b0 = 0; b0 < n / kBlock; b0 += kRun) {
+      std::int64_t nb = std::min(kRun, n / kBlock - b0);
+      const float* xs = x + b0 * kBlock;
       if (std::isnan(ts) || ts == 0.0f) {
-        for (int j = 0; j < kBlock; ++j) codes[j] = std::signbit(xs[j]) ? 8u : 0u;
+        for (std::int64_t j = 0; j < nb * kBlock; ++j) codes[j] = std::signbit(xs[j]) ? 8u : 0u;
       } else {
-        scales[b] = block_code(xs, ts);
-        k_.mini_codes(xs, kBlock, mp_, reciprocal(ts, scales[b]), false, codes);
+        k_.block_absmax(xs, nb, kBlock, amax);
+        for (std::int64_t j = 0; j < nb; ++j) {
+          scales[b0 + j] = block_code(amax[j], ts);
+          factors[j] = (1.0f / ts) / scale_lut_[scales[b0 + j]];
+        }
+        k_.mini_codes_blocks(xs, nb, kBlock, mp_, factors, codes);
       }
-      pack_codes(codes, kBlock, 4, b * kBlock, codes_out);
+      pack_codes(codes, nb * kBlock, 4, b0 * kBlock, codes_out);
     }
   }
 
@@ -78,7 +87,7 @@ class Nvfp4Format final : public Format {
     const auto* scales = reinterpret_cast<const std::uint8_t*>(packed + 4);
     const auto* nibbles = reinterpret_cast<const std::uint8_t*>(packed + 4 + n / kBlock);
     for (std::int64_t b = 0; b < n / kBlock; ++b) {
-      float total = ts * ue4m3_decode(scales[b]);
+      float total = ts * scale_lut_[scales[b] & 0x7F];
       for (int j = 0; j < kBlock; ++j) {
         std::int64_t i = b * kBlock + j;
         x[i] = lut_[(nibbles[i >> 1] >> ((i & 1) * 4)) & 0xF] * total;
@@ -94,14 +103,22 @@ class Nvfp4Format final : public Format {
       std::fill(x, x + n, kNaN);
       return;
     }
-    for (std::int64_t b = 0; b < n / kBlock; ++b) {
-      float* xs = x + b * kBlock;
-      if (ts == 0.0f) {
-        for (int j = 0; j < kBlock; ++j) xs[j] = std::signbit(xs[j]) ? -0.0f : 0.0f;
-        continue;
+    if (ts == 0.0f) {
+      for (std::int64_t i = 0; i < n; ++i) x[i] = std::signbit(x[i]) ? -0.0f : 0.0f;
+      return;
+    }
+    float amax[kRun], factors[kRun], scales[kRun];
+    for (std::int64_t b0 = 0; b0 < n / kBlock; b0 += kRun) {
+      std::int64_t nb = std::min(kRun, n / kBlock - b0);
+      float* xs = x + b0 * kBlock;
+      k_.block_absmax(xs, nb, kBlock, amax);
+      for (std::int64_t j = 0; j < nb; ++j) {
+        std::uint8_t code = block_code(amax[j], ts);
+        // The same expressions as quantize's, so the two agree bit for bit.
+        factors[j] = (1.0f / ts) / scale_lut_[code];
+        scales[j] = ts * scale_lut_[code];
       }
-      std::uint8_t code = block_code(xs, ts);
-      k_.mini_fake(xs, kBlock, mp_, reciprocal(ts, code), false, ts * ue4m3_decode(code));
+      k_.mini_fake_blocks(xs, nb, kBlock, mp_, factors, scales);
     }
   }
 
@@ -113,16 +130,15 @@ class Nvfp4Format final : public Format {
     return std::isfinite(1.0f / ts) ? ts : 0.0f;
   }
 
-  std::uint8_t block_code(const float* x, float ts) const {
-    float bs = (k_.absmax(x, kBlock) / kE2m1Max) / ts;
-    return ue4m3_encode(std::min(std::max(bs, kE4m3Tiny), kE4m3Max));
+  static std::uint8_t block_code(float amax, float ts) {
+    float bs = (amax / kE2m1Max) / ts;
+    return ue4m3_encode_normal(std::min(std::max(bs, kE4m3Tiny), kE4m3Max));
   }
-
-  static float reciprocal(float ts, std::uint8_t code) { return (1.0f / ts) / ue4m3_decode(code); }
 
   const Kernels& k_;
   MiniParams mp_;
   float lut_[16];
+  float scale_lut_[128];
 };
 
 }  // namespace

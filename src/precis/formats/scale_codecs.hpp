@@ -5,6 +5,7 @@
 // UE4M3: OCP E4M3 without its sign bit (codes 0x00..0x7E, 0x7F NaN): 0 and 2^-9..448.
 #pragma once
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -14,6 +15,14 @@
 namespace precis::formats {
 
 inline constexpr std::uint8_t kE8m0Nan = 0xFF;
+
+// 2^e as an fp32, exactly, for e in [-149, 127] (subnormal below -126); a bit pattern, not a
+// library call, because the block formats need one per block.
+inline float pow2f(int e) {
+  std::uint32_t bits =
+      e >= -126 ? static_cast<std::uint32_t>(e + 127) << 23 : std::uint32_t{1} << (e + 149);
+  return std::bit_cast<float>(bits);
+}
 
 // Code of 2^exponent, exponent in [-127, 127].
 inline std::uint8_t e8m0_from_exponent(int exponent) {
@@ -38,5 +47,13 @@ inline std::uint8_t ue4m3_encode(float x) {
 }
 
 inline float ue4m3_decode(std::uint8_t code) { return ue4m3().decode(code & 0x7Fu); }
+
+// ue4m3_encode for x already clamped to E4M3's normal range [2^-6, 448], by rounding fp32's
+// mantissa to 3 bits (ties to even) on the bit pattern: the per-block fast form NVFP4 uses.
+inline std::uint8_t ue4m3_encode_normal(float x) {
+  std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
+  bits += 0x7FFFFu + ((bits >> 20) & 1u);
+  return static_cast<std::uint8_t>((bits >> 20) - ((127u - 7u) << 3));
+}
 
 }  // namespace precis::formats
