@@ -39,7 +39,10 @@ COLS = 512  # a multiple of every block size
 
 
 def load_ggml():
-    import llama_cpp
+    try:
+        import llama_cpp
+    except ImportError as e:
+        sys.exit(f"FAIL: llama-cpp-python is missing from the oracle venv ({e}); run scripts/oracle-venv.sh")
 
     libdir = os.path.join(os.path.dirname(llama_cpp.__file__), "lib")
     paths = glob.glob(os.path.join(libdir, "libggml-base.so*"))
