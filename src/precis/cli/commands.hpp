@@ -14,5 +14,6 @@ void add_version_command(CLI::App& app);
 void add_formats_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_data_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);  // ptq/: RTN, GPTQ, AWQ
 
 }  // namespace precis::cli
