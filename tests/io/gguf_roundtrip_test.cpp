@@ -216,3 +216,15 @@ TEST(GgufWriterErrors, UnwritableTargetLeavesNothing) {
 
 }  // namespace
 }  // namespace precis::io
+
+namespace precis::io {
+namespace {
+
+TEST(GgufValueDisplay, OneLineAndElided) {
+  EXPECT_EQ(GgufValue(std::string("a\nb\"\x01")).to_display(), "\"a\\nb\\\"\\x01\"");
+  EXPECT_EQ(GgufValue(std::vector<std::int8_t>{-1, 2, 3}).to_display(2), "[3 x INT8: -1, 2, ...]");
+  EXPECT_EQ(GgufValue(true).to_display(), "true");
+}
+
+}  // namespace
+}  // namespace precis::io

@@ -14,6 +14,7 @@ void add_version_command(CLI::App& app);
 void add_formats_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_data_command(CLI::App& app);
+void add_gguf_command(CLI::App& app);  // io/: inspect GGUF files
 void add_quantize_command(CLI::App& app);  // ptq/: RTN, GPTQ, AWQ
 
 }  // namespace precis::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   precis::cli::add_formats_command(app);
   precis::cli::add_train_command(app);
   precis::cli::add_data_command(app);
+  precis::cli::add_gguf_command(app);
   precis::cli::add_quantize_command(app);
   try {
     app.parse(argc, argv);

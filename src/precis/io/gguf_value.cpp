@@ -82,10 +82,28 @@ double GgufValue::to_double() const {
 
 namespace {
 
+// Control characters escaped so that a value (a chat template, say) stays on one line.
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 template <typename T>
 std::string render(const T& v) {
   if constexpr (std::is_same_v<T, std::string>) {
-    return fmt::format("\"{}\"", v);
+    return quoted(v);
   } else if constexpr (std::is_same_v<T, bool>) {
     return v ? "true" : "false";
   } else if constexpr (std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::int8_t>) {
