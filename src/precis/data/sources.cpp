@@ -140,6 +140,17 @@ std::vector<Document> extract_dictd(const SourceSpec& s) {
   return out;
 }
 
+std::vector<std::string_view> split_paragraphs(std::string_view text) {
+  std::vector<std::string_view> out;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    if (nl > start) out.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
 // "Genesis 1:3" -> "Genesis 1"; keys without a verse ("[ Module Heading ]") are their own.
 std::string chapter_of(const std::string& key) {
   std::size_t colon = key.rfind(':');
@@ -160,8 +171,7 @@ std::vector<Document> extract_sword(const SourceSpec& s) {
   require(imp.find("$$$") != std::string::npos,
           "source '{}': mod2imp exported nothing for module {}: {}", s.name, s.module,
           install_hint(s));
-  // Entries in module order; chapters keep the order of their first entry. Commentaries repeat
-  // an entry under every verse it covers, so an entry body seen before is dropped.
+  // Entries in module order; chapters keep the order of their first entry.
   std::vector<std::pair<std::string, std::string>> chapters;
   std::map<std::string, std::size_t> chapter_index;
   std::unordered_set<std::string> seen;
@@ -174,18 +184,28 @@ std::vector<Document> extract_sword(const SourceSpec& s) {
     std::size_t body_end = next == std::string::npos ? imp.size() : next;
     std::string body = imp.substr(key_end + 1, body_end - key_end - 1);
     pos = next == std::string::npos ? next : next + 1;
-    if (body.find_first_not_of(" \n\t") == std::string::npos) continue;
-    if (!seen.insert(body).second) continue;
+    // MHCC's entries repeat the text of the entries around them (some run to 500 KB), so each
+    // cleaned paragraph is kept only the first time the module shows it.
+    std::string fresh;
+    for (std::string_view para : split_paragraphs(clean_text(body, s.markup))) {
+      if (!seen.insert(std::string(para)).second) continue;
+      if (!fresh.empty()) fresh += '\n';
+      fresh += para;
+    }
+    body = std::move(fresh);
+    if (body.empty()) continue;
     std::string chapter = chapter_of(key);
     auto [it, added] = chapter_index.emplace(chapter, chapters.size());
     if (added) chapters.emplace_back(chapter, "");
-    chapters[it->second].second += body + "\n";
+    chapters[it->second].second += body;
+    chapters[it->second].second += '\n';
   }
   std::vector<Document> out;
   for (std::size_t i = 0; i < chapters.size(); i += static_cast<std::size_t>(s.group)) {
     std::string raw;
     for (std::size_t j = i; j < std::min(chapters.size(), i + s.group); ++j) {
-      raw += chapters[j].second + "\n";
+      raw += chapters[j].second;
+      raw += '\n';
     }
     add_document(out, s, s.module + ": " + chapters[i].first, raw);
   }
