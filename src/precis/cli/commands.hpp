@@ -11,8 +11,11 @@ struct GlobalOptions {
 };
 
 void add_version_command(CLI::App& app);
-void add_formats_command(CLI::App& app);
+void add_fit_command(CLI::App& app);      // law/: fit a law form
+void add_predict_command(CLI::App& app);  // law/: predict from a law
+void add_plan_command(CLI::App& app);     // law/: D_crit, P*, N*, D*
 void add_train_command(CLI::App& app);
+void add_formats_command(CLI::App& app);
 void add_data_command(CLI::App& app);
 void add_gguf_command(CLI::App& app);  // io/: inspect GGUF files
 void add_quantize_command(CLI::App& app);  // ptq/: RTN, GPTQ, AWQ

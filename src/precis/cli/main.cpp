@@ -13,8 +13,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", std::string("precis ") + PRECIS_VERSION + " (" + PRECIS_GIT + ")");
   precis::cli::add_version_command(app);
-  precis::cli::add_formats_command(app);
+  precis::cli::add_fit_command(app);
+  precis::cli::add_predict_command(app);
+  precis::cli::add_plan_command(app);
   precis::cli::add_train_command(app);
+  precis::cli::add_formats_command(app);
   precis::cli::add_data_command(app);
   precis::cli::add_gguf_command(app);
   precis::cli::add_quantize_command(app);

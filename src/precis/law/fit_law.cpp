@@ -11,6 +11,7 @@ LawFile fit_law(const Table& table, const FitRequest& request) {
   const Form& form = find_form(request.form);
   require(request.level > 0 && request.level < 1, "--level {} must lie strictly between 0 and 1",
           request.level);
+  tie_map(form, request.tie_alpha_beta);  // a form without α and β fails before reading data
   std::optional<HoldoutSpec> holdout;
   if (!request.holdout.empty()) holdout = parse_holdout(request.holdout);
   Dataset data = make_dataset(form, table, request.drop_nonpositive);

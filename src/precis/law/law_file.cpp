@@ -34,9 +34,14 @@ nlohmann::json to_json(const LawFile& law) {
   const Form& form = find_form(law.form);
   nlohmann::json params = nlohmann::json::object();
   nlohmann::json grid = nlohmann::json::object();
+  nlohmann::json bounds = nlohmann::json::object();
+  std::vector<std::string>
+      param_order;  // JSON objects sort their keys; this keeps the form's order
   for (std::size_t k = 0; k < form.params.size(); ++k) {
     params[form.params[k].name] = law.params()[k];
+    param_order.push_back(form.params[k].name);
     grid[form.params[k].name] = form.params[k].grid;
+    bounds[form.params[k].name] = {form.params[k].lower, form.params[k].upper};
   }
   nlohmann::json constants = nlohmann::json::array();
   for (const auto& c : law.constants) {
@@ -60,6 +65,7 @@ nlohmann::json to_json(const LawFile& law) {
       {"inputs", form.inputs},
       {"tie_alpha_beta", law.tie_alpha_beta},
       {"params", params},
+      {"param_order", param_order},
       {"constants", constants},
       {"fit",
        {{"objective", "sum of Huber(log predicted - log observed)"},
@@ -72,6 +78,7 @@ nlohmann::json to_json(const LawFile& law) {
         {"best_start", law.fit.best_start},
         {"start", law.fit.start},
         {"grid", grid},
+        {"bounds", bounds},
         {"quality", quality_json(law.quality)}}},
       {"bootstrap",
        {{"resamples", law.bootstrap_resamples},
