@@ -1,0 +1,150 @@
+// precis eval: loss, perplexity, bits per byte of a model file over a dataset's validation split,
+// and with --ref the llama.cpp-style comparison against a reference model. See docs/eval.md.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "precis/cli/commands.hpp"
+#include "precis/core/atomic_file.hpp"
+#include "precis/core/error.hpp"
+#include "precis/core/progress.hpp"
+#include "precis/core/threads.hpp"
+#include "precis/data/dataset.hpp"
+#include "precis/eval/evaluate.hpp"
+#include "precis/eval/model_file.hpp"
+
+namespace precis::cli {
+namespace {
+
+struct EvalArgs {
+  std::string model;
+  std::string data;
+  std::string ref;
+  std::string out;
+  std::int64_t max_tokens = 0;
+  int batch = 4;
+  std::string threads = "all";
+  bool quiet = false;
+};
+
+nlohmann::json summary_json(const eval::Summary& s) {
+  nlohmann::json p = nlohmann::json::object();
+  for (std::size_t k = 0; k < eval::kPercentiles.size(); ++k)
+    p[fmt::format("{:g}", eval::kPercentiles[k])] = s.percentiles[k];
+  return {{"mean", s.mean}, {"stderr", s.stderr_mean}, {"rms", s.rms}, {"min", s.min},
+          {"max", s.max},   {"percentiles", p}};
+}
+
+nlohmann::json result_json(const EvalArgs& a, const eval::LoadedModel& m, const eval::EvalResult& r,
+                           int threads) {
+  nlohmann::json j = {
+      {"model", a.model},
+      {"quantized_tensors", m.quantized_tensors},
+      {"formats", m.formats},
+      {"linear_bits_per_weight", m.linear_bits_per_weight},
+      {"file_bytes", std::filesystem::file_size(a.model)},
+      {"data", a.data},
+      {"protocol",
+       {{"split", "val"},
+        {"windows", "non-overlapping, full context, in order from the start"},
+        {"context", r.context},
+        {"windows_scored", r.windows},
+        {"scored", "all positions"},
+        {"max_tokens", a.max_tokens}}},
+      {"tokens", r.tokens},
+      {"loss", r.loss},
+      {"perplexity", r.perplexity},
+      {"bytes_per_token", r.bytes_per_token},
+      {"bits_per_byte", r.bytes_per_token > 0 ? nlohmann::json(r.bits_per_byte) : nullptr},
+      {"threads", threads}};
+  if (r.has_ref) {
+    const auto& c = r.vs_ref;
+    j["ref"] = {
+        {"model", a.ref},
+        {"ref_loss", c.ref_loss},
+        {"delta_loss", c.delta_loss},
+        {"kl", summary_json(c.kl)},
+        {"delta_p", summary_json(c.delta_p)},
+        {"same_top", {{"fraction", c.same_top.value}, {"stderr", c.same_top.stderr_value}}}};
+  }
+  return j;
+}
+
+void print_summary(const char* name, const eval::Summary& s, double scale, const char* unit) {
+  fmt::print("{:<10} mean {:.4e} ± {:.2e}{}  rms {:.4e}  min {:.4e}  max {:.4e}\n", name,
+             s.mean * scale, s.stderr_mean * scale, unit, s.rms * scale, s.min * scale,
+             s.max * scale);
+  std::string line = fmt::format("{:<10}", "");
+  for (std::size_t k = 0; k < eval::kPercentiles.size(); ++k)
+    line += fmt::format(" p{:g} {:.3e}", eval::kPercentiles[k], s.percentiles[k] * scale);
+  fmt::print("{}\n", line);
+}
+
+void run_eval(const EvalArgs& a) {
+  const int threads = parse_thread_count(a.threads);
+  require(a.batch >= 1, "--batch must be >= 1");
+  if (!a.out.empty()) {
+    const auto parent = std::filesystem::absolute(a.out).parent_path();
+    require(std::filesystem::is_directory(parent), "the folder of -o {} does not exist", a.out);
+  }
+  const data::Dataset dataset = data::Dataset::open(a.data, /*check_ids=*/false);
+  eval::LoadedModel m = eval::load_model_file(a.model, a.batch, threads);
+  eval::LoadedModel ref;
+  if (!a.ref.empty()) ref = eval::load_model_file(a.ref, a.batch, threads);
+
+  eval::EvalOptions opt{.max_tokens = a.max_tokens, .batch = a.batch, .threads = threads};
+  const bool tty = isatty(fileno(stderr)) != 0;
+  ProgressBar bar(stderr, "eval", "tok", tty);
+  const eval::EvalResult r = eval::evaluate(*m.model, ref.model.get(), dataset, opt,
+                                            a.quiet ? ProgressFn{} : bar.callback());
+  if (!a.quiet) bar.finish();
+
+  fmt::print("model      {}{}\n", a.model,
+             m.quantized_tensors
+                 ? fmt::format(" ({} weights packed: {})", m.quantized_tensors, m.formats)
+                 : "");
+  fmt::print(
+      "protocol   {} non-overlapping windows of {} tokens from the start of val, all "
+      "{} positions scored\n",
+      r.windows, r.context, r.tokens);
+  fmt::print("loss       {:.6f} nats/token   perplexity {:.4f}", r.loss, r.perplexity);
+  if (r.bytes_per_token > 0) fmt::print("   bits/byte {:.5f}", r.bits_per_byte);
+  fmt::print("\n");
+  if (r.has_ref) {
+    const auto& c = r.vs_ref;
+    fmt::print("reference  {}  loss {:.6f}   δ = loss − ref {:+.6f}\n", a.ref, c.ref_loss,
+               c.delta_loss);
+    print_summary("KL", c.kl, 1.0, " nats");
+    print_summary("Δp", c.delta_p, 100.0, " %");
+    fmt::print("same top   {:.4f} ± {:.4f}\n", c.same_top.value, c.same_top.stderr_value);
+  }
+  if (!a.out.empty()) {
+    write_file_atomically(a.out, result_json(a, m, r, threads).dump(2) + "\n");
+    fmt::print("wrote      {}\n", a.out);
+  }
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  auto* cmd = app.add_subcommand(
+      "eval", "Loss, perplexity, bits/byte of a model file; KL etc. against a reference (--ref)");
+  cmd->add_option("model", a->model, "Model file (.safetensors; plain or quantized)")->required();
+  cmd->add_option("--data", a->data, "Dataset folder (precis data build)")->required();
+  cmd->add_option("--ref", a->ref, "Reference model file: KL(ref || model), Δp, same top, δ");
+  cmd->add_option("-o,--out", a->out, "Write the results as JSON (atomically)");
+  cmd->add_option("--max-tokens", a->max_tokens, "Score at most this many tokens (0 = all)")
+      ->capture_default_str();
+  cmd->add_option("--batch", a->batch, "Windows per forward")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "Threads, or 'all'")->capture_default_str();
+  cmd->add_flag("-q,--quiet", a->quiet, "No progress output");
+  cmd->callback([a] { run_eval(*a); });
+}
+
+}  // namespace precis::cli
