@@ -20,7 +20,9 @@ struct CpuFeatures {
   bool has_avx2_core() const { return avx2 && fma && f16c; }
 
   // The AVX-512 subset every _avx512.cpp file is compiled for (see cmake/Stages.cmake).
-  bool has_avx512_core() const { return avx512f && avx512bw && avx512vl && avx512dq && fma && f16c; }
+  bool has_avx512_core() const {
+    return avx512f && avx512bw && avx512vl && avx512dq && fma && f16c;
+  }
 };
 
 // Queried once per call; cheap enough that callers may cache or not.

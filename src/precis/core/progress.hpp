@@ -13,7 +13,8 @@
 namespace precis {
 
 // done units of total so far; `detail` is a short status ("loss 2.31") shown after the bar.
-using ProgressFn = std::function<void(std::int64_t done, std::int64_t total, const std::string& detail)>;
+using ProgressFn =
+    std::function<void(std::int64_t done, std::int64_t total, const std::string& detail)>;
 
 class ProgressBar {
  public:

@@ -16,10 +16,9 @@ class CounterRng {
 
   // Four 32-bit words for counter value `counter`.
   std::array<std::uint32_t, 4> block(std::uint64_t counter) const {
-    std::array<std::uint32_t, 4> c = {static_cast<std::uint32_t>(counter),
-                                      static_cast<std::uint32_t>(counter >> 32),
-                                      static_cast<std::uint32_t>(stream_),
-                                      static_cast<std::uint32_t>(stream_ >> 32)};
+    std::array<std::uint32_t, 4> c = {
+        static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32),
+        static_cast<std::uint32_t>(stream_), static_cast<std::uint32_t>(stream_ >> 32)};
     std::uint32_t k0 = static_cast<std::uint32_t>(seed_);
     std::uint32_t k1 = static_cast<std::uint32_t>(seed_ >> 32);
     for (int round = 0; round < 10; ++round) {

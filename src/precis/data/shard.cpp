@@ -49,25 +49,9 @@ void write_shard(const std::filesystem::path& path, std::span<const std::uint16_
 TokenShard TokenShard::open(const std::filesystem::path& path, ShardFormat format) {
   TokenShard shard;
   shard.path_ = path;
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) fail("cannot open the token shard '{}': {}", path.string(), std::strerror(errno));
-  struct stat st {};
-  if (fstat(fd, &st) != 0) {
-    ::close(fd);
-    fail("cannot read the token shard '{}': {}", path.string(), std::strerror(errno));
-  }
-  auto bytes = static_cast<std::size_t>(st.st_size);
-  if (bytes > 0) {
-    shard.map_ = mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
-    if (shard.map_ == MAP_FAILED) {
-      shard.map_ = nullptr;
-      ::close(fd);
-      fail("cannot memory-map the token shard '{}': {}", path.string(), std::strerror(errno));
-    }
-    shard.map_bytes_ = bytes;
-  }
-  ::close(fd);  // the mapping keeps the file open
-  const auto* base = static_cast<const unsigned char*>(shard.map_);
+  shard.map_ = MappedFile::open(path, "token shard");
+  auto bytes = shard.map_.size();
+  const auto* base = reinterpret_cast<const unsigned char*>(shard.map_.bytes().data());
   const std::string name = path.string();
   if (format == ShardFormat::Raw) {
     require(bytes % 2 == 0,
@@ -114,20 +98,14 @@ TokenShard::TokenShard(TokenShard&& other) noexcept { *this = std::move(other); 
 
 TokenShard& TokenShard::operator=(TokenShard&& other) noexcept {
   if (this != &other) {
-    if (map_) munmap(map_, map_bytes_);
     path_ = std::move(other.path_);
-    map_ = std::exchange(other.map_, nullptr);
-    map_bytes_ = std::exchange(other.map_bytes_, 0);
+    map_ = std::move(other.map_);
     tokens_ = std::exchange(other.tokens_, nullptr);
     count_ = std::exchange(other.count_, 0);
     info_ = other.info_;
     has_header_ = other.has_header_;
   }
   return *this;
-}
-
-TokenShard::~TokenShard() {
-  if (map_) munmap(map_, map_bytes_);
 }
 
 void TokenShard::check_ids(std::int32_t vocab_size) const {

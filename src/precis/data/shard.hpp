@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <span>
 
+#include "precis/core/mapped_file.hpp"
+
 namespace precis::data {
 
 inline constexpr std::int32_t kShardMagic = 20240520;
@@ -49,7 +51,6 @@ class TokenShard {
   TokenShard& operator=(TokenShard&& other) noexcept;
   TokenShard(const TokenShard&) = delete;
   TokenShard& operator=(const TokenShard&) = delete;
-  ~TokenShard();
 
   std::span<const std::uint16_t> tokens() const { return {tokens_, count_}; }
   std::size_t size() const { return count_; }
@@ -65,8 +66,7 @@ class TokenShard {
  private:
   TokenShard() = default;
   std::filesystem::path path_;
-  void* map_ = nullptr;
-  std::size_t map_bytes_ = 0;
+  MappedFile map_;
   const std::uint16_t* tokens_ = nullptr;
   std::size_t count_ = 0;
   ShardInfo info_;

@@ -43,7 +43,8 @@ inline float bf16_to_fp32(std::uint16_t b) { return std::bit_cast<float>(std::ui
 
 inline std::uint16_t fp32_to_bf16(float f) {
   std::uint32_t x = std::bit_cast<std::uint32_t>(f);
-  if ((x & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<std::uint16_t>((x >> 16) | 0x40u);  // quiet NaN
+  if ((x & 0x7FFFFFFFu) > 0x7F800000u)
+    return static_cast<std::uint16_t>((x >> 16) | 0x40u);  // quiet NaN
   x += 0x7FFFu + ((x >> 16) & 1u);
   return static_cast<std::uint16_t>(x >> 16);
 }

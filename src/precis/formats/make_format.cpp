@@ -1,11 +1,7 @@
 // make_format: a spec and an instruction set to an executable format.
 #include "precis/core/error.hpp"
 #include "precis/formats/families.hpp"
-
-#if __has_include("precis/formats/gguf/gguf_format.hpp")
 #include "precis/formats/gguf/gguf_format.hpp"
-#define PRECIS_HAVE_GGUF_FORMAT 1
-#endif
 
 namespace precis::formats {
 
@@ -24,12 +20,7 @@ std::unique_ptr<Format> make_format(const FormatSpec& spec, Isa isa) {
     case Family::Nvfp4:
       return make_nvfp4_format(spec, k);
     case Family::Gguf:
-#ifdef PRECIS_HAVE_GGUF_FORMAT
       return make_gguf_format(spec, isa);
-#else
-      fail("format {} is not available in this build (the GGUF block types are not built yet)",
-           spec.canonical());
-#endif
   }
   fail("format {} has an unknown family", spec.canonical());
 }

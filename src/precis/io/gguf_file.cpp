@@ -341,60 +341,14 @@ GgufFile GgufFile::parse(std::span<const std::byte> bytes, std::string_view sour
 
 GgufFile GgufFile::open(const std::filesystem::path& path) {
   std::string where = path.string();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("cannot open '{}': {}", where, std::strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail("'{}' is not a regular file", where);
-  }
-  auto size = static_cast<std::size_t>(st.st_size);
-  if (size < 24) {
-    ::close(fd);
+  MappedFile mapping = MappedFile::open(path, "GGUF file");
+  if (mapping.size() < 24) {
     fail("{}: {} bytes is too short for a GGUF file (its header alone takes 24; truncated?)", where,
-         size);
+         mapping.size());
   }
-  void* mapping = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (mapping == MAP_FAILED) fail("cannot map '{}': {}", where, std::strerror(errno));
-  try {
-    GgufFile file =
-        parse(std::span<const std::byte>(static_cast<const std::byte*>(mapping), size), where);
-    file.mapping_ = mapping;
-    file.mapping_bytes_ = size;
-    return file;
-  } catch (...) {
-    munmap(mapping, size);
-    throw;
-  }
-}
-
-GgufFile::GgufFile(GgufFile&& other) noexcept { *this = std::move(other); }
-
-GgufFile& GgufFile::operator=(GgufFile&& other) noexcept {
-  if (this != &other) {
-    unmap();
-    source_ = std::move(other.source_);
-    mapping_ = std::exchange(other.mapping_, nullptr);
-    mapping_bytes_ = std::exchange(other.mapping_bytes_, 0);
-    version_ = other.version_;
-    alignment_ = other.alignment_;
-    data_offset_ = other.data_offset_;
-    file_bytes_ = other.file_bytes_;
-    metadata_ = std::move(other.metadata_);
-    key_index_ = std::move(other.key_index_);
-    tensors_ = std::move(other.tensors_);
-    tensor_index_ = std::move(other.tensor_index_);
-  }
-  return *this;
-}
-
-GgufFile::~GgufFile() { unmap(); }
-
-void GgufFile::unmap() {
-  if (mapping_) munmap(mapping_, mapping_bytes_);
-  mapping_ = nullptr;
-  mapping_bytes_ = 0;
+  GgufFile file = parse(mapping.bytes(), where);
+  file.mapping_ = std::move(mapping);
+  return file;
 }
 
 const GgufValue* GgufFile::find(std::string_view key) const {

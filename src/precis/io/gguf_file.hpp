@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "precis/core/error.hpp"
+#include "precis/core/mapped_file.hpp"
 #include "precis/formats/spec.hpp"
 #include "precis/io/gguf_value.hpp"
 
@@ -58,11 +59,10 @@ class GgufFile {
   // Validates an in-memory image (the fuzzer and tests). `bytes` must outlive the result.
   static GgufFile parse(std::span<const std::byte> bytes, std::string_view source = "<memory>");
 
-  GgufFile(GgufFile&& other) noexcept;
-  GgufFile& operator=(GgufFile&& other) noexcept;
+  GgufFile(GgufFile&& other) noexcept = default;
+  GgufFile& operator=(GgufFile&& other) noexcept = default;
   GgufFile(const GgufFile&) = delete;
   GgufFile& operator=(const GgufFile&) = delete;
-  ~GgufFile();
 
   const std::string& source() const { return source_; }
   std::uint32_t version() const { return version_; }
@@ -91,11 +91,9 @@ class GgufFile {
 
  private:
   GgufFile() = default;
-  void unmap();
 
   std::string source_;
-  void* mapping_ = nullptr;
-  std::size_t mapping_bytes_ = 0;
+  MappedFile mapping_;  // empty for parse(): the caller owns the bytes
   std::uint32_t version_ = 0;
   std::uint32_t alignment_ = kGgufDefaultAlignment;
   std::uint64_t data_offset_ = 0;

@@ -222,58 +222,13 @@ SafetensorsFile SafetensorsFile::parse(std::span<const std::byte> bytes, std::st
 
 SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   std::string where = path.string();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("cannot open '{}': {}", where, std::strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail("'{}' is not a regular file", where);
+  MappedFile mapping = MappedFile::open(path, "safetensors file");
+  if (mapping.size() < 8) {
+    fail("{}: {} bytes is too short for a safetensors file (truncated?)", where, mapping.size());
   }
-  auto size = static_cast<std::size_t>(st.st_size);
-  if (size < 8) {
-    ::close(fd);
-    fail("{}: {} bytes is too short for a safetensors file (truncated?)", where, size);
-  }
-  void* mapping = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (mapping == MAP_FAILED) fail("cannot map '{}': {}", where, std::strerror(errno));
-  try {
-    SafetensorsFile file =
-        parse(std::span<const std::byte>(static_cast<const std::byte*>(mapping), size), where);
-    file.mapping_ = mapping;
-    file.mapping_bytes_ = size;
-    return file;
-  } catch (...) {
-    munmap(mapping, size);
-    throw;
-  }
-}
-
-SafetensorsFile::SafetensorsFile(SafetensorsFile&& other) noexcept
-    : source_(std::move(other.source_)),
-      mapping_(std::exchange(other.mapping_, nullptr)),
-      mapping_bytes_(std::exchange(other.mapping_bytes_, 0)),
-      metadata_(std::move(other.metadata_)),
-      tensors_(std::move(other.tensors_)) {}
-
-SafetensorsFile& SafetensorsFile::operator=(SafetensorsFile&& other) noexcept {
-  if (this != &other) {
-    unmap();
-    source_ = std::move(other.source_);
-    mapping_ = std::exchange(other.mapping_, nullptr);
-    mapping_bytes_ = std::exchange(other.mapping_bytes_, 0);
-    metadata_ = std::move(other.metadata_);
-    tensors_ = std::move(other.tensors_);
-  }
-  return *this;
-}
-
-SafetensorsFile::~SafetensorsFile() { unmap(); }
-
-void SafetensorsFile::unmap() {
-  if (mapping_) munmap(mapping_, mapping_bytes_);
-  mapping_ = nullptr;
-  mapping_bytes_ = 0;
+  SafetensorsFile file = parse(mapping.bytes(), where);
+  file.mapping_ = std::move(mapping);
+  return file;
 }
 
 const std::string& SafetensorsFile::metadata_value(const std::string& key) const {

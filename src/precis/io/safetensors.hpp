@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "precis/core/mapped_file.hpp"
+
 namespace precis::io {
 
 enum class Dtype { F32, F16, BF16, I8, U8, I16, U16, I32, I64, U32 };
@@ -46,11 +48,10 @@ class SafetensorsFile {
   static SafetensorsFile parse(std::span<const std::byte> bytes,
                                std::string_view source = "<memory>");
 
-  SafetensorsFile(SafetensorsFile&& other) noexcept;
-  SafetensorsFile& operator=(SafetensorsFile&& other) noexcept;
+  SafetensorsFile(SafetensorsFile&& other) noexcept = default;
+  SafetensorsFile& operator=(SafetensorsFile&& other) noexcept = default;
   SafetensorsFile(const SafetensorsFile&) = delete;
   SafetensorsFile& operator=(const SafetensorsFile&) = delete;
-  ~SafetensorsFile();
 
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   // Metadata value, or a precis::Error saying which key is missing.
@@ -64,11 +65,9 @@ class SafetensorsFile {
 
  private:
   SafetensorsFile() = default;
-  void unmap();
 
   std::string source_;
-  void* mapping_ = nullptr;
-  std::size_t mapping_bytes_ = 0;
+  MappedFile mapping_;  // empty for parse(): the caller owns the bytes
   std::map<std::string, std::string> metadata_;
   std::vector<TensorInfo> tensors_;
 };
