@@ -139,8 +139,8 @@ TEST(ModelFile, LoadsPlainAndQuantizedFiles) {
   EXPECT_TRUE(std::equal(m.params().begin(), m.params().end(), plain.model->params().begin()));
 
   ptq::RtnCheckpointOptions o;
-  // Explicit :channel: a bare "int8" is recorded in the file without its role default (ptq bug).
-  o.spec = formats::parse_format("int8:channel");
+  // A bare "int8" takes the weights' role default (per channel), and the file records it.
+  o.spec = formats::parse_format("int8");
   ptq::rtn_quantize_checkpoint(dir.path / "m.safetensors", dir.path / "q.safetensors", o);
   LoadedModel q = load_model_file(dir.path / "q.safetensors", 2, 1);
   EXPECT_EQ(q.quantized_tensors, 7);  // q, k, v, o, gate, up, down of the one layer

@@ -106,6 +106,11 @@ TEST(Spec, HeadAndRoleDefaults) {
   EXPECT_THROW(h.resolve_head(0), Error);
   FormatSpec plain = parse_format("int8");
   EXPECT_EQ(plain.with_default_granularity(Granularity::Channel).granularity, Granularity::Channel);
+  // A resolved default is recorded: it must survive a canonical() -> parse_format() round trip.
+  EXPECT_EQ(plain.with_default_granularity(Granularity::Channel).canonical(), "int8:channel");
+  EXPECT_EQ(
+      parse_format(plain.with_default_granularity(Granularity::Tensor).canonical()).granularity,
+      Granularity::Tensor);
   EXPECT_EQ(parse_format("int8:tensor").with_default_granularity(Granularity::Channel).granularity,
             Granularity::Tensor);
   EXPECT_EQ(parse_format("fp:e4m3").with_default_granularity(Granularity::Channel).granularity,

@@ -398,6 +398,9 @@ FormatSpec FormatSpec::with_default_granularity(Granularity g) const {
   if (family != Family::Int || granularity_explicit) return *this;
   FormatSpec out = *this;
   out.granularity = g;
+  // The default is now part of the spec: its canonical form names it, so a file that records
+  // the spec reads back with the same granularity whatever role the reader has in mind.
+  out.granularity_explicit = true;
   return out;
 }
 
