@@ -17,7 +17,7 @@ void add_plan_command(CLI::App& app);     // law/: D_crit, P*, N*, D*
 void add_train_command(CLI::App& app);
 void add_formats_command(CLI::App& app);
 void add_data_command(CLI::App& app);
-void add_gguf_command(CLI::App& app);  // io/: inspect GGUF files
+void add_gguf_command(CLI::App& app);      // io/: inspect GGUF files
 void add_quantize_command(CLI::App& app);  // ptq/: RTN, GPTQ, AWQ
 void add_eval_command(CLI::App& app);      // eval/: loss, bits/byte, KL vs a reference
 

@@ -11,7 +11,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"precis: precision-aware language-model science on a CPU", "precis"};
   app.require_subcommand(0, 1);
-  app.set_version_flag("--version", std::string("precis ") + PRECIS_VERSION + " (" + PRECIS_GIT + ")");
+  app.set_version_flag("--version",
+                       std::string("precis ") + PRECIS_VERSION + " (" + PRECIS_GIT + ")");
   precis::cli::add_version_command(app);
   precis::cli::add_fit_command(app);
   precis::cli::add_predict_command(app);
