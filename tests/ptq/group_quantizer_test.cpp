@@ -53,7 +53,9 @@ TEST_P(GroupQuantizerPin, FitThenRoundEqualsFakeQuant) {
   std::vector<float> params(rows * (cols / g) * P), q(x.size());
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t c0 = 0; c0 < cols; c0 += g) {
-      float* p = &params[(r * (cols / g) + c0 / g) * P];
+      // Pointer arithmetic, not operator[]: element-wise formats have no parameters, so params
+      // is empty and indexing it would bind a reference to null.
+      float* p = params.data() + (r * (cols / g) + c0 / g) * P;
       gq->fit(&x[r * cols + c0], g, p);
       for (std::int64_t j = 0; j < g; ++j)
         q[r * cols + c0 + j] = gq->quantize_dequantize(p, j, x[r * cols + c0 + j]);
