@@ -1,0 +1,45 @@
+// Eight fp32 lanes as a GCC vector, for kernels compiled once per ISA (the *_impl.hpp bodies):
+// accumulators of this type stay in registers where arrays of floats were spilled to the stack.
+// Its functions live in the ISA's namespace (PRECIS_KERNEL_NS) and are static: the same names
+// compiled with other flags must not meet at link time. Every operation is lane-wise IEEE
+// arithmetic, so the portable build (two SSE halves) and the AVX2 build give identical bits; fma8
+// rounds once in both.
+#pragma once
+
+#include <cmath>
+#include <cstring>
+
+// Internal functions: how a 32-byte vector is passed between them does not matter (the portable
+// build would otherwise warn that the ABI of such arguments differs from the AVX build's).
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#ifndef PRECIS_KERNEL_NS
+#error "define PRECIS_KERNEL_NS (the ISA build's namespace) before including lanes8.hpp"
+#endif
+
+namespace precis::kernels::PRECIS_KERNEL_NS {
+
+typedef float Lanes8 __attribute__((vector_size(32)));
+
+static inline Lanes8 load8(const float* p) {
+  Lanes8 v;
+  std::memcpy(&v, p, sizeof v);  // no alignment assumed
+  return v;
+}
+
+static inline void store8(float* p, Lanes8 v) { std::memcpy(p, &v, sizeof v); }
+
+static inline Lanes8 splat8(float x) { return Lanes8{x, x, x, x, x, x, x, x}; }
+
+// a · b + c with one rounding per lane.
+static inline Lanes8 fma8(Lanes8 a, Lanes8 b, Lanes8 c) {
+#ifdef __FMA__
+  return __builtin_ia32_vfmaddps256(a, b, c);
+#else
+  Lanes8 r;
+  for (int i = 0; i < 8; ++i) r[i] = std::fma(a[i], b[i], c[i]);
+  return r;
+#endif
+}
+
+}  // namespace precis::kernels::PRECIS_KERNEL_NS
