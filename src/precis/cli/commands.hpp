@@ -20,6 +20,7 @@ void add_data_command(CLI::App& app);
 void add_gguf_command(CLI::App& app);      // io/: inspect GGUF files
 void add_quantize_command(CLI::App& app);  // ptq/: RTN, GPTQ, AWQ
 void add_eval_command(CLI::App& app);      // eval/: loss, bits/byte, KL vs a reference
+void add_import_command(CLI::App& app);    // io/: Hugging Face and GGUF Llama models
 void add_export_command(CLI::App& app);    // io/: GGUF for llama.cpp
 
 }  // namespace precis::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   precis::cli::add_gguf_command(app);
   precis::cli::add_quantize_command(app);
   precis::cli::add_eval_command(app);
+  precis::cli::add_import_command(app);
   precis::cli::add_export_command(app);
   try {
     app.parse(argc, argv);
