@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -48,6 +50,39 @@ TEST(Progress, FormatsRateAndEta) {
   EXPECT_EQ(format_duration(3725), "1h02m");
   EXPECT_EQ(format_duration(187), "3m07s");
   EXPECT_EQ(format_rate(12345), "12.3k");
+}
+
+// Everything a ProgressBar writes to a temporary file, for both the log and the terminal style.
+std::string progress_output(bool is_terminal) {
+  std::FILE* f = std::tmpfile();
+  {
+    ProgressBar bar(f, "train", "tok", is_terminal, 1e9);
+    bar.update(0, 100, "start");
+    bar.update(50, 100, "loss 3");
+    bar.update(100, 100, "loss 2");          // the work reports completion ...
+    bar.update(100, 100, "loss 2 val 2.1");  // ... and then its last detail
+    bar.finish();
+    bar.finish();
+  }
+  std::string text(4096, '\0');
+  std::rewind(f);
+  text.resize(std::fread(text.data(), 1, text.size(), f));
+  std::fclose(f);
+  return text;
+}
+
+TEST(Progress, PrintsTheFinalLineOnceWithTheLastDetail) {
+  std::string log = progress_output(false);
+  // Log style: the first update (nothing printed yet) and the final line; the 1e9 s interval
+  // suppresses the middle one.
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 2) << log;
+  EXPECT_EQ(log.find("100.0%"), log.rfind("100.0%")) << log;
+  EXPECT_NE(log.find("100/100 tok"), std::string::npos) << log;
+  EXPECT_NE(log.find("loss 2 val 2.1\n"), std::string::npos) << log;
+  std::string tty = progress_output(true);
+  // Terminal style: redraws in place, one newline at the end, after the last detail.
+  EXPECT_EQ(std::count(tty.begin(), tty.end(), '\n'), 1) << tty;
+  EXPECT_EQ(tty.substr(tty.size() - 15), "loss 2 val 2.1\n") << tty;
 }
 
 TEST(AtomicFile, CommitsWholeOrNothing) {

@@ -1,6 +1,8 @@
 #include "precis/core/progress.hpp"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -52,17 +54,50 @@ ProgressBar::ProgressBar(std::FILE* out, std::string label, std::string unit, bo
       is_terminal_(is_terminal),
       log_interval_(log_interval_seconds) {}
 
+namespace {
+
+// Columns of the terminal behind `out` (0 if unknown): a redrawn line must not wrap, or the
+// carriage return only rewinds its last row and every earlier row stays on screen.
+int terminal_columns(std::FILE* out) {
+  winsize ws{};
+  if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0) return ws.ws_col;
+  return 0;
+}
+
+// Cuts `line` to at most `columns` - 1 bytes (the last column would wrap on some terminals),
+// never inside a UTF-8 sequence.
+std::string fit_to_columns(std::string line, int columns) {
+  if (columns <= 1 || line.size() < static_cast<std::size_t>(columns)) return line;
+  std::size_t cut = static_cast<std::size_t>(columns - 1);
+  while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+  line.resize(cut);
+  return line;
+}
+
+}  // namespace
+
 void ProgressBar::update(std::int64_t done, std::int64_t total, const std::string& detail) {
   done_ = done;
   total_ = total;
+  detail_ = detail;
+  // A log gets the final line from finish() only: printing it here too doubled it whenever the
+  // work reported completion (or a last detail, such as the validation loss) before finish().
+  if (!is_terminal_ && done >= total) return;
   double now = clock_.seconds();
   // A terminal redraws at most 10 times a second; a log gets a line every log_interval_.
   double interval = is_terminal_ ? 0.1 : log_interval_;
   if (last_print_ >= 0 && now - last_print_ < interval && done < total) return;
   last_print_ = now;
-  std::string line = format_line(label_, unit_, done, total, now, detail, is_terminal_ ? 24 : 0);
+  print_line(now, detail, false);
+}
+
+void ProgressBar::print_line(double seconds, const std::string& detail, bool final) {
+  std::string line =
+      format_line(label_, unit_, done_, total_, seconds, detail, is_terminal_ ? 24 : 0);
   if (is_terminal_) {
-    fmt::print(out_, "\r\033[K{}", line);
+    // Redraw in place: clear the row, and keep the line within it so it cannot wrap.
+    fmt::print(out_, "\r\033[K{}{}", fit_to_columns(line, terminal_columns(out_)),
+               final ? "\n" : "");
   } else {
     fmt::print(out_, "{}\n", line);
   }
@@ -72,14 +107,7 @@ void ProgressBar::update(std::int64_t done, std::int64_t total, const std::strin
 void ProgressBar::finish(const std::string& detail) {
   if (finished_) return;
   finished_ = true;
-  std::string line =
-      format_line(label_, unit_, done_, total_, clock_.seconds(), detail, is_terminal_ ? 24 : 0);
-  if (is_terminal_) {
-    fmt::print(out_, "\r\033[K{}\n", line);
-  } else {
-    fmt::print(out_, "{}\n", line);
-  }
-  std::fflush(out_);
+  print_line(clock_.seconds(), detail.empty() ? detail_ : detail, true);
 }
 
 ProgressFn ProgressBar::callback() {

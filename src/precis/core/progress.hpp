@@ -23,6 +23,7 @@ class ProgressBar {
               double log_interval_seconds = 10.0);
 
   void update(std::int64_t done, std::int64_t total, const std::string& detail = "");
+  // Prints the final line once (with the last update's detail unless given another).
   void finish(const std::string& detail = "");
   ProgressFn callback();
 
@@ -32,6 +33,8 @@ class ProgressBar {
                                  const std::string& detail, int bar_width);
 
  private:
+  void print_line(double seconds, const std::string& detail, bool final);
+
   std::FILE* out_;
   std::string label_;
   std::string unit_;
@@ -41,6 +44,7 @@ class ProgressBar {
   double last_print_ = -1.0;
   std::int64_t done_ = 0;
   std::int64_t total_ = 0;
+  std::string detail_;
   bool finished_ = false;
 };
 
