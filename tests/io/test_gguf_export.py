@@ -146,7 +146,7 @@ def test_packed_copy(tmp):
     run("quantize", model, "--format", "gguf:q4_0", "-o", packed)
     out = os.path.join(tmp, "p-q4_0.gguf")
     proc = run("export", packed, "--gguf", "q4_0", "-o", out, "--tokenizer-from", "bytes")
-    assert "7 copied packed" in proc.stdout, proc.stdout
+    assert "7 copied as packed blocks" in proc.stdout, proc.stdout
     tensors = {t.name: t for t in gguf.GGUFReader(out).tensors}
     with safe_open(packed, "numpy") as f:
         quantized = json.loads(f.metadata()["precis.quantized"])

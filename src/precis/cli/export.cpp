@@ -175,21 +175,18 @@ void run_export(const ExportArgs& a) {
   const auto report =
       io::write_llama_gguf(a.out, fs::path(a.model).stem().string(), hp, vocab, tensors, type);
 
-  int copied = 0, fell_back = 0;
+  int copied = 0;
+  std::string fallbacks;
   for (const auto& r : report) {
     copied += r.copied_packed ? 1 : 0;
-    fell_back += r.fell_back ? 1 : 0;
+    if (r.fell_back)
+      fallbacks += fmt::format("\n  {} rows do not fit {}: stored as {}", r.gguf_name, a.gguf_type,
+                               formats::to_string(r.type));
   }
-  fmt::print("{}: {} tensors, llama architecture, {} ({} copied packed, {} requantized from fp32",
-             a.out, report.size(), a.gguf_type, copied, report.size() - copied);
-  fmt::print("{}), {} tokenizer with {} tokens, {} bytes\n",
-             fell_back > 0
-                 ? fmt::format("; {} whose rows do not fit {} fell back", fell_back, a.gguf_type)
-                 : "",
-             vocab.model, vocab.tokens.size(), fs::file_size(a.out));
-  for (const auto& r : report) {
-    if (r.fell_back) fmt::print("  {}: {}\n", r.gguf_name, formats::to_string(r.type));
-  }
+  fmt::print("{}: llama, {} tensors, {} (norms f32{}), {} vocabulary of {} tokens, {} bytes{}\n",
+             a.out, report.size(), a.gguf_type,
+             copied > 0 ? fmt::format("; {} copied as packed blocks", copied) : "", vocab.model,
+             vocab.tokens.size(), fs::file_size(a.out), fallbacks);
 }
 
 }  // namespace
