@@ -14,6 +14,7 @@ pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
 find_package(benchmark REQUIRED)
 find_package(ZLIB REQUIRED)     # data/: reading .gz and dictd .dz corpus files
 find_package(OpenSSL REQUIRED)  # data/: SHA-256 of corpora, recipes and tokenizer models
+pkg_check_modules(ICUUC REQUIRED IMPORTED_TARGET icu-uc)  # data/: Unicode classes (pre-tokenizers)
 
 # oneDNN: linking -ldnnl directly avoids its CMake config's OpenCL requirement.
 find_library(DNNL_LIBRARY dnnl REQUIRED)

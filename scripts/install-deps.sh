@@ -18,6 +18,7 @@ packages=(
   gnuplot-nox
   python3-venv
   zlib1g-dev libssl-dev
+  libicu-dev  # data/: Unicode classes for the pre-tokenizers of GGUF tokenizers
   # corpus sources of data/recipes/*.toml (docs/data.md)
   dict-gcide linux-doc-6.1 python3.11-doc perl-doc postgresql-doc-15 fortunes jargon-text
   libsword-utils sword-comm-tdavid sword-comm-mhcc sword-text-web sword-text-kjv

@@ -30,7 +30,9 @@ struct DataBuildArgs {
 
 std::string default_out(const std::string& recipe, const data::TokenizerChoice& tok) {
   std::string stem = std::filesystem::path(recipe).stem().string();
-  std::string t = tok.text();
+  std::string t = tok.kind == data::TokenizerChoice::Kind::Gguf
+                      ? "gguf-" + tok.gguf.stem().string()  // the model's file name, not its path
+                      : tok.text();
   std::erase(t, ':');
   return "datasets/" + stem + "-" + t;
 }
@@ -143,7 +145,11 @@ void add_data_command(CLI::App& app) {
       ->add_option("--recipe", build_args->recipe,
                    "Recipe name under data/recipes/ or a .toml file")
       ->capture_default_str();
-  build->add_option("--tokenizer", build_args->tokenizer, "bytes, or sp:VOCAB (SentencePiece BPE)")
+  build
+      ->add_option(
+          "--tokenizer", build_args->tokenizer,
+          "bytes, sp:VOCAB (SentencePiece BPE) or gguf:MODEL.gguf (the model's own tokenizer, "
+          "encoding as llama.cpp does)")
       ->capture_default_str();
   build->add_option("--out", build_args->out, "Dataset folder (default datasets/RECIPE-TOKENIZER)");
   build->add_option("--threads", build_args->threads, "Threads, or 'all'")->capture_default_str();

@@ -163,6 +163,9 @@ BuildResult build_dataset(const BuildOptions& o, const BuildObserver& observer) 
   nlohmann::json training = nullptr;
   if (o.tokenizer.kind == TokenizerChoice::Kind::Bytes) {
     tok = make_byte_tokenizer();
+  } else if (o.tokenizer.kind == TokenizerChoice::Kind::Gguf) {
+    tok = load_gguf_tokenizer(o.tokenizer.gguf);
+    tok->save(stage);
   } else {
     begin(observer, "train tokenizer", "step");
     if (observer.progress)

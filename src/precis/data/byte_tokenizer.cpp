@@ -37,7 +37,15 @@ class ByteTokenizer final : public Tokenizer {
 std::unique_ptr<Tokenizer> make_byte_tokenizer() { return std::make_unique<ByteTokenizer>(); }
 
 std::string TokenizerChoice::text() const {
-  return kind == Kind::Bytes ? "bytes" : "sp:" + std::to_string(vocab);
+  switch (kind) {
+    case Kind::Bytes:
+      return "bytes";
+    case Kind::SentencePiece:
+      return "sp:" + std::to_string(vocab);
+    case Kind::Gguf:
+      break;
+  }
+  return "gguf:" + gguf.string();
 }
 
 TokenizerChoice parse_tokenizer_choice(std::string_view text) {
@@ -59,7 +67,17 @@ TokenizerChoice parse_tokenizer_choice(std::string_view text) {
     c.vocab = static_cast<int>(v);
     return c;
   }
-  fail("--tokenizer '{}' is unknown: use bytes (the default) or sp:VOCAB, e.g. sp:8192", text);
+  if (text.starts_with("gguf:")) {
+    require(text.size() > 5,
+            "--tokenizer gguf: needs the model file, e.g. gguf:SmolLM2-135M-Instruct.Q4_1.gguf");
+    c.kind = TokenizerChoice::Kind::Gguf;
+    c.gguf = std::string(text.substr(5));
+    return c;
+  }
+  fail(
+      "--tokenizer '{}' is unknown: use bytes (the default), sp:VOCAB (e.g. sp:8192) or "
+      "gguf:PATH.gguf (a GGUF model's own tokenizer)",
+      text);
 }
 
 }  // namespace precis::data

@@ -10,6 +10,7 @@
 
 #include "precis/core/atomic_file.hpp"
 #include "precis/core/error.hpp"
+#include "precis/data/gguf_tokenizer.hpp"
 #include "precis/data/sha256.hpp"
 #include "precis/data/tokenizer.hpp"
 
@@ -144,9 +145,10 @@ std::unique_ptr<Tokenizer> load_tokenizer(const nlohmann::json& metadata,
                                           const std::filesystem::path& dir) {
   std::string kind = metadata.value("kind", "");
   if (kind == "bytes") return make_byte_tokenizer();
+  if (kind == "gguf") return load_saved_gguf_tokenizer(metadata, dir);
   require(kind == "sentencepiece",
-          "unknown tokenizer kind '{}' in the dataset metadata: this precis knows bytes and "
-          "sentencepiece",
+          "unknown tokenizer kind '{}' in the dataset metadata: this precis knows bytes, "
+          "sentencepiece and gguf",
           kind);
   std::string file = metadata.value("model_file", std::string(kModelFile));
   auto tok = load_sentencepiece(dir / file);
