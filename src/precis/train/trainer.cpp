@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <vector>
 
 #include "precis/core/error.hpp"
@@ -129,6 +130,7 @@ TrainOutcome Trainer::run(const ProgressFn& progress, const std::atomic<bool>* s
   std::int64_t since_point_steps = 0;
   double step_seconds = 0;          // not yet added to state_.train_seconds
   double session_step_seconds = 0;  // training steps of this session, evaluation excluded
+  double session_step_cpu = 0;      // the same in CPU seconds of the whole process
   std::int64_t session_tokens = 0;
   const std::int64_t total_tokens = config_.steps * config_.tokens_per_step();
   auto report = [&](const std::string& detail) {
@@ -151,6 +153,7 @@ TrainOutcome Trainer::run(const ProgressFn& progress, const std::atomic<bool>* s
       break;
     }
     Stopwatch step_clock;
+    const std::clock_t step_cpu = std::clock();
     const std::int64_t step = state_.step;
     sampler.fill(step, inputs.data(), targets.data());
     model_->zero_grads();
@@ -190,6 +193,7 @@ TrainOutcome Trainer::run(const ProgressFn& progress, const std::atomic<bool>* s
     const double seconds = step_clock.seconds();
     step_seconds += seconds;
     session_step_seconds += seconds;
+    session_step_cpu += static_cast<double>(std::clock() - step_cpu) / CLOCKS_PER_SEC;
     session_tokens += config_.tokens_per_step();
     recent.push_back(loss);
     since_point_sum += loss;
@@ -233,6 +237,7 @@ TrainOutcome Trainer::run(const ProgressFn& progress, const std::atomic<bool>* s
   out.tokens = state_.step * config_.tokens_per_step();
   out.session_seconds = session.seconds();
   out.tokens_per_second = session_step_seconds > 0 ? session_tokens / session_step_seconds : 0.0;
+  out.tokens_per_cpu_second = session_step_cpu > 0 ? session_tokens / session_step_cpu : 0.0;
   out.train_seconds = state_.train_seconds;
   out.curve = state_.curve;
   return out;

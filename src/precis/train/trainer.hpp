@@ -39,6 +39,9 @@ struct TrainOutcome {
   std::int64_t tokens = 0;              // training tokens consumed in total
   double session_seconds = 0;           // wall time of this session, evaluation included
   double tokens_per_second = 0;         // training throughput of this session (steps only)
+  // The same per CPU-second of the process (all threads, steps only): what a shared or loaded
+  // machine cannot distort, and what bench/train compares with PyTorch.
+  double tokens_per_cpu_second = 0;
   double train_seconds = 0;             // training time summed over sessions
   std::vector<CurvePoint> curve;
 };
