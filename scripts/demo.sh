@@ -2,7 +2,8 @@
 # make demo: the longest end-to-end path precis can run today.
 #   1. the format tour: what a spec means and what each format costs a tensor;
 #   2. build the default corpus, train a small model for about three minutes on 2 threads;
-#   3. quantize it after training (RTN) into nine formats and evaluate each against the fp32 model.
+#   3. quantize it after training (RTN into nine formats, GPTQ at 8/6/4/3 bits per channel, AWQ at
+#      4/3) and evaluate each against the fp32 model.
 # Outputs go under demo-out/ (gitignored). Re-running reuses the corpus and a completed training
 # run; DEMO_RETRAIN=1 trains afresh.
 set -euo pipefail
@@ -57,36 +58,23 @@ print(f"{s['steps']} steps, {s['tokens']:,} tokens, {s['parameters']:,} paramete
 PY
 
 echo
-echo "== Post-training quantization (RTN) of the linear weights, each evaluated against fp32 =="
-echo "(GPTQ and AWQ on whole models need calibration activations captured from the model's"
-echo " forward, which precis cannot do yet: RTN only.)"
+echo "== Post-training quantization of the linear weights, each evaluated against fp32 =="
+echo "(RTN: no data; GPTQ and AWQ: calibrated on 64 windows of 256 tokens of the train split,"
+echo " block by block; docs/ptq.md)"
 model="$run/model.safetensors"
-results=()
-"$precis" eval "$model" --data "$out/data" --ref "$model" --max-tokens "$eval_tokens" \
-  --threads "$threads" -q -o "$out/eval-fp32.json" > /dev/null
-results+=("$out/eval-fp32.json")
-for fmt in int8:channel int6:channel int4:channel int3:channel int4:g128 mxfp4 nvfp4 gguf:q8_0 gguf:q4_0; do
-  name=${fmt//:/_}
-  "$precis" quantize "$model" --method rtn --format "$fmt" -o "$out/$name.safetensors" > /dev/null
-  "$precis" eval "$out/$name.safetensors" --data "$out/data" --ref "$model" \
-    --max-tokens "$eval_tokens" --threads "$threads" -q -o "$out/eval-$name.json" > /dev/null
-  results+=("$out/eval-$name.json")
+ptq="$out/ptq"
+rm -f "$ptq"/eval-*.json  # the model may have been retrained
+table() { METHODS=$1 FORMATS=$2 THREADS=$threads scripts/ptq_table.sh "$precis" "$model" \
+  "$out/data" "$ptq" "$eval_tokens" 64 > /dev/null; }
+per_channel="int8:channel int6:channel int4:channel int3:channel"
+table rtn "$per_channel int4:g128 mxfp4 nvfp4 gguf:q8_0 gguf:q4_0"
+table gptq "$per_channel"
+table awq "int4:channel int3:channel"
+results=("$ptq/eval-fp32.json")
+for f in $per_channel; do
+  for m in rtn gptq awq; do
+    if [[ -f "$ptq/eval-$m-${f//:/_}.json" ]]; then results+=("$ptq/eval-$m-${f//:/_}.json"); fi
+  done
 done
-python3 - "${results[@]}" <<'PY'
-import json, sys
-rows = [json.load(open(p)) for p in sys.argv[1:]]
-print(f"protocol: {rows[0]['tokens']:,} validation tokens, non-overlapping windows of "
-      f"{rows[0]['protocol']['context']}, all positions scored; δ = loss − fp32 loss; "
-      f"KL(fp32 || quantized) per token")
-head = f"{'format':<14}{'bits/w':>7}{'file MB':>9}{'loss':>9}{'δ':>9}{'ppl':>8}{'bits/B':>8}" \
-       f"{'KL mean':>11}{'same top':>10}"
-print(head)
-print("-" * len(head))
-for r in rows:
-    ref = r["ref"]
-    bpb = r["bits_per_byte"]
-    print(f"{r['formats'] or 'fp32':<14}{r['linear_bits_per_weight']:>7.3f}"
-          f"{r['file_bytes'] / 1e6:>9.2f}{r['loss']:>9.4f}{ref['delta_loss']:>+9.4f}"
-          f"{r['perplexity']:>8.3f}{(bpb if bpb is not None else float('nan')):>8.4f}"
-          f"{ref['kl']['mean']:>11.2e}{ref['same_top']['fraction']:>10.4f}")
-PY
+for f in int4:g128 mxfp4 nvfp4 gguf:q8_0 gguf:q4_0; do results+=("$ptq/eval-rtn-${f//:/_}.json"); done
+python3 scripts/ptq_table.py "${results[@]}"
