@@ -22,10 +22,15 @@ std::string serialize(const GgufVocab& v) {
 
 GgufTokenizer::GgufTokenizer(GgufVocab vocab, std::string name)
     : vocab_(std::move(vocab)), name_(std::move(name)) {
-  require(vocab_.eos_id >= 0,
+  require(vocab_.eos_id >= 0 && static_cast<std::size_t>(vocab_.eos_id) < vocab_.tokens.size(),
           "the GGUF tokenizer has no end-of-sequence token (tokenizer.ggml.eos_token_id), which "
           "precis puts after every document: use a model file that names one");
   const int n = static_cast<int>(vocab_.tokens.size());
+  require(vocab_.types.size() == vocab_.tokens.size() &&
+              vocab_.scores.size() == vocab_.tokens.size() && n <= kMaxVocab,
+          "the GGUF vocabulary is inconsistent: {} tokens, {} token types, {} scores (at most {} "
+          "tokens)",
+          n, vocab_.types.size(), vocab_.scores.size(), kMaxVocab);
   ids_.reserve(vocab_.tokens.size());
   for (int i = 0; i < n; ++i) {
     std::string& text = vocab_.tokens[i];
