@@ -23,16 +23,17 @@ def main(argv):
     print(f"protocol: {first['tokens']:,} validation tokens, non-overlapping windows of "
           f"{first['protocol']['context']}, all positions scored; δ = loss − fp32 loss; "
           f"KL(fp32 || quantized) per token in nats")
-    cols = ["method", "format", "bits/w", "loss", "δ", "KL mean", "± SE", "KL p99", "KL max",
-            "same top"]
+    cols = ["method", "format", "bits/w", "loss", "δ", "KL mean", "± SE", "KL p50", "KL p99",
+            "KL max", "Δp RMS %", "same top"]
     table = []
     for r in rows:
         ref = r["ref"]
         kl = ref["kl"]
         table.append([r["_method"], r["formats"] or "fp32", f"{r['linear_bits_per_weight']:.3f}",
                       f"{r['loss']:.4f}", f"{ref['delta_loss']:+.4f}", f"{kl['mean']:.3e}",
-                      f"{kl['stderr_mean']:.1e}", f"{kl['percentiles']['99']:.3e}",
-                      f"{kl['max']:.3e}", f"{ref['same_top']['fraction']:.4f}"])
+                      f"{kl['stderr']:.1e}", f"{kl['percentiles']['50']:.2e}",
+                      f"{kl['percentiles']['99']:.2e}", f"{kl['max']:.2e}",
+                      f"{100 * ref['delta_p']['rms']:.2f}", f"{ref['same_top']['fraction']:.4f}"])
     if markdown:
         print("| " + " | ".join(cols) + " |")
         print("|" + "---|" * len(cols))
