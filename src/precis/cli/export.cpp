@@ -1,8 +1,9 @@
 // precis export: a precis model file as a GGUF file that llama.cpp runs (io/gguf_export.hpp).
 //
 // The model file carries config and weights but not the tokenizer, which lives with the dataset
-// the model was trained on: a training run's summary.json beside the model names that dataset,
-// and --tokenizer-from names one (or "bytes") for files that are not in a run folder.
+// the model was trained on: a training run's summary.json beside the model names that dataset, an
+// imported GGUF model's "import" metadata names its source file, and --tokenizer-from names a
+// dataset, a GGUF model (whose tokenizer keys are copied) or "bytes" for other files.
 #include <fmt/format.h>
 #include <sentencepiece_processor.h>
 
@@ -42,7 +43,23 @@ struct TokenizerRecord {
   json metadata;
   fs::path dir;
   std::string origin;
+  fs::path gguf_model;  // when set: copy this GGUF model's own tokenizer
 };
+
+// An imported GGUF model's tokenizer is the source file's (its "import" metadata names it).
+std::optional<TokenizerRecord> tokenizer_of_import(const io::SafetensorsFile& file) {
+  auto it = file.metadata().find("import");
+  if (it == file.metadata().end()) return std::nullopt;
+  const json j = json::parse(it->second, nullptr, false);
+  if (j.is_discarded() || j.value("format", "") != "gguf" || !j.contains("source") ||
+      !j["source"].is_string())
+    return std::nullopt;
+  const fs::path source = j["source"].get<std::string>();
+  require(fs::is_regular_file(source),
+          "{} was imported from {}, which is gone; pass --tokenizer-from with that GGUF file",
+          file.source(), source.string());
+  return TokenizerRecord{{}, {}, source.string(), source};
+}
 
 std::optional<TokenizerRecord> tokenizer_of_run(const fs::path& model) {
   const fs::path summary = model.parent_path() / "summary.json";
@@ -57,12 +74,15 @@ std::optional<TokenizerRecord> tokenizer_of_run(const fs::path& model) {
           "{} says the model was trained on {}, which is gone; pass --tokenizer-from with that "
           "dataset (or a copy)",
           summary.string(), dir.string());
-  return TokenizerRecord{data::read_manifest(dir).at("tokenizer"), dir, summary.string()};
+  return TokenizerRecord{data::read_manifest(dir).at("tokenizer"), dir, summary.string(), {}};
 }
 
-TokenizerRecord find_tokenizer(const ExportArgs& a) {
+TokenizerRecord find_tokenizer(const ExportArgs& a, const io::SafetensorsFile& file) {
   if (a.tokenizer_from == "bytes") {
-    return {data::make_byte_tokenizer()->metadata(), {}, "--tokenizer-from bytes"};
+    return {data::make_byte_tokenizer()->metadata(), {}, "--tokenizer-from bytes", {}};
+  }
+  if (fs::is_regular_file(a.tokenizer_from)) {
+    return {{}, {}, a.tokenizer_from, a.tokenizer_from};
   }
   if (!a.tokenizer_from.empty()) {
     const json manifest = data::read_manifest(a.tokenizer_from);
@@ -70,13 +90,15 @@ TokenizerRecord find_tokenizer(const ExportArgs& a) {
             "{} has no tokenizer record in its manifest; give the dataset folder `precis data "
             "build` made",
             a.tokenizer_from);
-    return {manifest.at("tokenizer"), a.tokenizer_from, a.tokenizer_from};
+    return {manifest.at("tokenizer"), a.tokenizer_from, a.tokenizer_from, {}};
   }
   if (auto run = tokenizer_of_run(a.model)) return *run;
+  if (auto imported = tokenizer_of_import(file)) return *imported;
   fail(
       "{} does not record its tokenizer and has no training run's summary.json beside it; pass "
-      "--tokenizer-from DATASET (the `precis data build` folder it was trained on) or "
-      "--tokenizer-from bytes",
+      "--tokenizer-from DATASET (the `precis data build` folder it was trained on), "
+      "--tokenizer-from MODEL.gguf (a GGUF model whose tokenizer it uses) or --tokenizer-from "
+      "bytes",
       a.model);
 }
 
@@ -111,6 +133,7 @@ io::LlamaGgufVocab sentencepiece_vocab(const fs::path& model_file) {
 }
 
 io::LlamaGgufVocab vocab_of(const TokenizerRecord& t) {
+  if (!t.gguf_model.empty()) return io::vocab_of_gguf_model(io::GgufFile::open(t.gguf_model));
   const std::string kind = t.metadata.value("kind", "");
   if (kind == "bytes") return io::byte_level_bpe_vocab(t.metadata.value("eot_id", 0));
   require(kind == "sentencepiece",
@@ -136,7 +159,7 @@ void run_export(const ExportArgs& a) {
           "{} uses extra_norm (RMSNorms before o_proj and down_proj), which llama.cpp's Llama "
           "graph does not have; such a model cannot be exported to GGUF",
           a.model);
-  const io::LlamaGgufVocab vocab = vocab_of(find_tokenizer(a));
+  const io::LlamaGgufVocab vocab = vocab_of(find_tokenizer(a, file));
 
   const auto quantized = ptq::quantized_tensors(file);
   const auto layout = model::parameter_layout(config);
@@ -203,8 +226,9 @@ void add_export_command(CLI::App& app) {
       ->required();
   cmd->add_option("-o,--out", args->out, "Output .gguf file")->required();
   cmd->add_option("--tokenizer-from", args->tokenizer_from,
-                  "Dataset folder whose tokenizer the model uses, or 'bytes' (default: the dataset "
-                  "named by the training run's summary.json beside the model)");
+                  "Dataset folder or GGUF model whose tokenizer the model uses, or 'bytes' "
+                  "(default: the dataset named by the training run's summary.json beside the "
+                  "model, or the GGUF an imported model came from)");
   cmd->callback([args] { run_export(*args); });
 }
 

@@ -61,6 +61,14 @@ void set_hyperparameters(GgufWriter& w, const std::string& model_name,
 }
 
 void set_vocab(GgufWriter& w, const LlamaGgufVocab& v, std::int64_t vocab_size) {
+  if (!v.verbatim.empty()) {
+    require(static_cast<std::int64_t>(v.tokens.size()) == vocab_size,
+            "GGUF export: the tokenizer has {} tokens but the model's vocabulary is {}; export "
+            "the model with the tokenizer it was trained with",
+            v.tokens.size(), vocab_size);
+    for (const GgufKeyValue& kv : v.verbatim) w.set(kv.key, kv.value);
+    return;
+  }
   require(v.model == "gpt2" || v.model == "llama",
           "GGUF export: tokenizer model '{}' is neither gpt2 (byte-level BPE) nor llama "
           "(SentencePiece)",

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "precis/formats/spec.hpp"
+#include "precis/io/gguf_file.hpp"
 
 namespace precis::io {
 
@@ -61,6 +62,10 @@ struct LlamaGgufVocab {
   bool add_bos = false;
   bool add_eos = false;
   std::optional<bool> add_space_prefix;  // llama only
+  // When not empty, these tokenizer.* keys are written as they are instead of the fields above
+  // (a GGUF model's own tokenizer, copied unchanged so that llama.cpp tokenizes as before);
+  // `model` and `tokens` are then informational.
+  std::vector<GgufKeyValue> verbatim;
 };
 
 // One tensor of the model under its Hugging Face name, (out, in) layout (rows = 1 for a vector).

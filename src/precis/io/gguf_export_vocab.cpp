@@ -46,4 +46,17 @@ LlamaGgufVocab byte_level_bpe_vocab(int eot_id) {
   return v;
 }
 
+LlamaGgufVocab vocab_of_gguf_model(const GgufFile& file) {
+  require(file.find("tokenizer.ggml.model") && file.find("tokenizer.ggml.tokens"),
+          "{} has no tokenizer (tokenizer.ggml.model and tokens); give the GGUF model the "
+          "weights came from",
+          file.source());
+  LlamaGgufVocab v;
+  v.model = file.get<std::string>("tokenizer.ggml.model");
+  v.tokens = file.get<std::vector<std::string>>("tokenizer.ggml.tokens");
+  for (const GgufKeyValue& kv : file.metadata())
+    if (kv.key.starts_with("tokenizer.")) v.verbatim.push_back(kv);
+  return v;
+}
+
 }  // namespace precis::io
