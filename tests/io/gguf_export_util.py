@@ -74,19 +74,29 @@ def write_model(path, c, weights, activations="none"):
     save_file({k: np.ascontiguousarray(v) for k, v in weights.items()}, path, metadata=meta)
 
 
+# The converter's names (independent of precis's table in io/llama_gguf.cpp).
+GLOBAL_NAMES = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
+                "lm_head.weight": "output.weight"}
+LAYER_NAMES = {"self_attn.q_proj.weight": "attn_q.weight", "self_attn.k_proj.weight": "attn_k.weight",
+               "self_attn.v_proj.weight": "attn_v.weight", "self_attn.o_proj.weight": "attn_output.weight",
+               "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
+               "mlp.down_proj.weight": "ffn_down.weight", "input_layernorm.weight": "attn_norm.weight",
+               "post_attention_layernorm.weight": "ffn_norm.weight"}
+
+
 def gguf_name(hf):
-    """The converter's names (independent of precis's table in io/llama_gguf.cpp)."""
-    fixed = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
-             "lm_head.weight": "output.weight"}
-    if hf in fixed:
-        return fixed[hf]
+    if hf in GLOBAL_NAMES:
+        return GLOBAL_NAMES[hf]
     _, _, layer, rest = hf.split(".", 3)
-    rest = {"self_attn.q_proj.weight": "attn_q.weight", "self_attn.k_proj.weight": "attn_k.weight",
-            "self_attn.v_proj.weight": "attn_v.weight", "self_attn.o_proj.weight": "attn_output.weight",
-            "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight",
-            "mlp.down_proj.weight": "ffn_down.weight", "input_layernorm.weight": "attn_norm.weight",
-            "post_attention_layernorm.weight": "ffn_norm.weight"}[rest]
-    return f"blk.{layer}.{rest}"
+    return f"blk.{layer}.{LAYER_NAMES[rest]}"
+
+
+def hf_name(name):
+    for hf, gguf in GLOBAL_NAMES.items():
+        if gguf == name:
+            return hf
+    _, layer, rest = name.split(".", 2)
+    return f"model.layers.{layer}." + {g: h for h, g in LAYER_NAMES.items()}[rest]
 
 
 def permute(w, n_head):

@@ -35,27 +35,13 @@ import gguf
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gguf_export_util import (config_json, heads_of, precis_logits, random_weights, run,  # noqa: E402
-                              unpermute, write_model)
+from gguf_export_util import (config_json, heads_of, hf_name, precis_logits, random_weights,  # noqa: E402
+                              run, unpermute, write_model)
 
 import llama_cpp  # noqa: E402
 
 TEXT = "The quick brown fox, 1234 — jumps! Ünïcödé 漢字 tab\there\n\n  spaces"
 GGML_TYPE_F32 = 0
-
-
-def hf_of_gguf(name):
-    fixed = {"token_embd.weight": "model.embed_tokens.weight", "output_norm.weight": "model.norm.weight",
-             "output.weight": "lm_head.weight"}
-    if name in fixed:
-        return fixed[name]
-    _, layer, rest = name.split(".", 2)
-    rest = {"attn_q.weight": "self_attn.q_proj.weight", "attn_k.weight": "self_attn.k_proj.weight",
-            "attn_v.weight": "self_attn.v_proj.weight", "attn_output.weight": "self_attn.o_proj.weight",
-            "ffn_gate.weight": "mlp.gate_proj.weight", "ffn_up.weight": "mlp.up_proj.weight",
-            "ffn_down.weight": "mlp.down_proj.weight", "attn_norm.weight": "input_layernorm.weight",
-            "ffn_norm.weight": "post_attention_layernorm.weight"}[rest]
-    return f"model.layers.{layer}.{rest}"
 
 
 def weights_of_gguf(path, c):
@@ -64,7 +50,7 @@ def weights_of_gguf(path, c):
         w = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type).astype(np.float32)
         w = w.reshape(tuple(reversed([int(x) for x in t.shape])))
         heads = heads_of(t.name, c)
-        out[hf_of_gguf(t.name)] = unpermute(w, heads) if heads else w
+        out[hf_name(t.name)] = unpermute(w, heads) if heads else w
     return out
 
 
