@@ -83,6 +83,9 @@ TEST(HfImport, RefusesWhatPrecisCannotModel) {
             std::string::npos);
   EXPECT_NE(error_of(with("head_dim", "16")).find("head_dim is 16"), std::string::npos);
   EXPECT_NE(error_of(with("vocab_size", "65536")).find("at most 65535"), std::string::npos);
+  EXPECT_NE(
+      error_of(with("num_hidden_layers", "1000000000000")).find("larger than precis supports"),
+      std::string::npos);
   EXPECT_NE(error_of(with("num_key_value_heads", "3")).find("do not divide"), std::string::npos);
   EXPECT_NE(error_of(with("hidden_size", "\"32\"")).find("must be an integer"), std::string::npos);
   EXPECT_NE(error_of("[1, 2]").find("not a JSON object"), std::string::npos);

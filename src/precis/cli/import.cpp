@@ -49,6 +49,7 @@ io::ImportedLlama read_source(const fs::path& source) {
 }
 
 model::ModelConfig config_of(const io::LlamaHyperparameters& hp, std::int64_t context) {
+  // check_llama_hyperparameters bounded every size far below INT_MAX.
   model::ModelConfig c;
   c.vocab_size = static_cast<int>(hp.vocab_size);
   c.d_model = static_cast<int>(hp.hidden_size);
@@ -61,11 +62,6 @@ model::ModelConfig config_of(const io::LlamaHyperparameters& hp, std::int64_t co
   c.extra_norm = false;
   c.rms_eps = static_cast<float>(hp.rms_eps);
   c.rope_theta = static_cast<float>(hp.rope_theta);
-  // Sizes beyond int are refused here, before the casts above could matter.
-  require(hp.hidden_size <= (1 << 16) && hp.n_layers <= 4096 && hp.intermediate_size <= (1 << 20) &&
-              hp.n_heads <= (1 << 16),
-          "the model is larger than precis supports (hidden {}, layers {}, MLP {}, heads {})",
-          hp.hidden_size, hp.n_layers, hp.intermediate_size, hp.n_heads);
   c.validate();
   return c;
 }
@@ -83,6 +79,7 @@ void run_import(const ImportArgs& a) {
   require(context >= 1 && context <= hp.max_positions,
           "--context {} is outside 1..{}, the context the model was trained for", context,
           hp.max_positions);
+  require(context <= (1 << 20), "--context {} exceeds precis's limit of 1048576", context);
   const model::ModelConfig config = config_of(hp, context);
   const auto policy = model::PrecisionPolicy::parse("none", "none", "none", "fp32");
 

@@ -26,6 +26,11 @@ void check_llama_hyperparameters(const LlamaHyperparameters& hp, const std::stri
   positive(hp.n_kv_heads, "the key/value head count");
   positive(hp.intermediate_size, "the MLP intermediate size");
   positive(hp.max_positions, "the context length");
+  // Bounds before anything is sized by these numbers (a hostile file could claim 10^12 layers).
+  require(hp.hidden_size <= (1 << 16) && hp.n_layers <= 4096 && hp.intermediate_size <= (1 << 20),
+          "{}: the model is larger than precis supports (hidden {} of at most 65536, {} layers of "
+          "at most 4096, MLP {} of at most 1048576)",
+          source, hp.hidden_size, hp.n_layers, hp.intermediate_size);
   require(hp.hidden_size % hp.n_heads == 0,
           "{}: {} attention heads do not divide the hidden size {}", source, hp.n_heads,
           hp.hidden_size);

@@ -53,8 +53,8 @@ struct ExpectedTensor {
 };
 
 // Throws precis::Error (prefixed by `source`) naming the first hyperparameter precis cannot
-// model: non-positive sizes, heads that do not divide hidden, KV heads that do not divide heads,
-// an odd head size, a vocabulary above kMaxImportVocab.
+// model: non-positive or implausibly large sizes, heads that do not divide hidden, KV heads that do
+// not divide heads, an odd head size, a vocabulary above kMaxImportVocab.
 void check_llama_hyperparameters(const LlamaHyperparameters& hp, const std::string& source);
 
 // The tensors of a Llama model under HF names with their shapes (lm_head.weight only when the
