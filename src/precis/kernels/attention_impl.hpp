@@ -103,11 +103,8 @@ static void attention_forward_t(int threads, const AttentionShape& s, float* out
           float mx = m[r];
           for (int j = 0; j < valid; ++j) mx = srow[j] > mx ? srow[j] : mx;
           const float corr = fast_exp(m[r] - mx);  // 0 on the first tile (m = -inf)
-          float sum = 0.f;
-          for (int j = 0; j < valid; ++j) {
-            srow[j] = fast_exp(srow[j] - mx);
-            sum += srow[j];
-          }
+          for (int j = 0; j < valid; ++j) srow[j] = fast_exp(srow[j] - mx);
+          const float sum = sum8(srow, valid);
           l[r] = l[r] * corr + sum;
           m[r] = mx;
           float* a = acc + r * hd;
@@ -224,11 +221,21 @@ static void attention_backward_t(int threads, const AttentionShape& s, float* dq
           const float* go = dout + row * old + h * hd;
           const float* o = out + row * old + h * hd;
           float dd = 0.f;
-          for (int d = 0; d < hd; ++d) {
-            Q[r * hd + d] = q[d] * scale;
-            dO[r * hd + d] = go[d];
-            dQ[r * hd + d] = 0.f;
-            dd = std::fma(go[d], o[d], dd);
+          if constexpr (kLanes<HD>) {
+            const Lanes8 sc = splat8(scale);
+#pragma GCC unroll 16
+            for (int d = 0; d < HD; d += 8) {
+              store8(Q + r * HD + d, load8(q + d) * sc);
+              store8(dO + r * HD + d, load8(go + d));
+            }
+            for (int d = 0; d < HD; ++d) dd = std::fma(go[d], o[d], dd);
+          } else {
+            for (int d = 0; d < hd; ++d) {
+              Q[r * hd + d] = q[d] * scale;
+              dO[r * hd + d] = go[d];
+              dQ[r * hd + d] = 0.f;
+              dd = std::fma(go[d], o[d], dd);
+            }
           }
           D[r] = dd;
         }
@@ -253,14 +260,21 @@ static void attention_backward_t(int threads, const AttentionShape& s, float* dq
                 da[k] = fma8(od, load8(vt + 8 * k), da[k]);
               }
             }
-            float pb[kBlock], db[kBlock];  // the row may end inside the block
+            if (n - j0 >= kBlock) {
+#pragma GCC unroll 4
+              for (int k = 0; k < kV; ++k) {
+                store8(p + j0 + 8 * k, pa[k]);
+                store8(dp + j0 + 8 * k, da[k]);
+              }
+              continue;
+            }
+            float pb[kBlock], db[kBlock];  // the row ends inside the block
 #pragma GCC unroll 4
             for (int k = 0; k < kV; ++k) {
               store8(pb + 8 * k, pa[k]);
               store8(db + 8 * k, da[k]);
             }
-            const int m = n - j0 < kBlock ? n - j0 : kBlock;
-            for (int j = 0; j < m; ++j) {
+            for (int j = 0; j < n - j0; ++j) {
               p[j0 + j] = pb[j];
               dp[j0 + j] = db[j];
             }

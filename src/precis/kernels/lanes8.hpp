@@ -42,4 +42,15 @@ static inline Lanes8 fma8(Lanes8 a, Lanes8 b, Lanes8 c) {
 #endif
 }
 
+// x[0] + ... + x[n-1] in a fixed order that vectorises: eight strided partial sums, added
+// pairwise, then the tail. Not the order of a plain loop, but the same in every build.
+static inline float sum8(const float* x, int n) {
+  Lanes8 a = splat8(0.f);
+  int j = 0;
+  for (; j + 8 <= n; j += 8) a += load8(x + j);
+  float s = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+  for (; j < n; ++j) s += x[j];
+  return s;
+}
+
 }  // namespace precis::kernels::PRECIS_KERNEL_NS
