@@ -101,6 +101,49 @@ TEST(Evaluate, LossMatchesForwardAndIgnoresThreads) {
   EXPECT_NEAR(r1.loss, sum / static_cast<double>(w.count()), 1e-5);
 }
 
+// llama-perplexity on windows of 10 (shorter than the model's 16): chunk i is val tokens
+// 10i .. 10i+9 with its first token replaced by the BOS id, and only the predictions from positions
+// 5 .. 8 (targets 10i+6 .. 10i+9) count. Oracle: forward() of each chunk alone, the NLLs of those
+// four positions recomputed from its logits in fp64 (the same sums, so equal to ~1e-12).
+TEST(Evaluate, LlamaPerplexityScoresSecondHalfOfChunksWithBos) {
+  TempDir dir;
+  const auto ds = make_dataset(dir.path);
+  model::Model m(tiny_config(), {}, 4, 1);
+  m.init_params(3);
+  const EvalOptions o{.max_tokens = 100,
+                      .batch = 3,
+                      .threads = 2,
+                      .context = 10,
+                      .protocol = Protocol::SecondHalf,
+                      .bos = 7};
+  const EvalResult r = evaluate(m, nullptr, ds, o);
+  EXPECT_EQ(r.windows, 10);
+  EXPECT_EQ(r.first_scored, 5);
+  EXPECT_EQ(r.scored_per_window, 4);
+  EXPECT_EQ(r.tokens, 40);
+  data::ValidationWindows w(ds.split(data::Split::Val), 10);
+  std::vector<std::int32_t> in(10), tg(10);
+  double sum = 0;
+  for (std::int64_t i = 0; i < 10; ++i) {
+    w.fill(i, 1, in.data(), tg.data());
+    in[0] = 7;
+    m.forward(in.data(), nullptr, 1, 10);
+    for (int t = 5; t <= 8; ++t) sum += token_nll(m.logits().subspan(t * 64, 64), tg[t]);
+  }
+  EXPECT_NEAR(r.loss, sum / 40, 1e-12);
+  // Without the BOS swap the first token of each chunk is the data's own: a different loss.
+  const EvalResult plain = evaluate(m, nullptr, ds,
+                                    {.max_tokens = 100,
+                                     .batch = 3,
+                                     .threads = 2,
+                                     .context = 10,
+                                     .protocol = Protocol::SecondHalf});
+  EXPECT_NE(plain.loss, r.loss);
+  EXPECT_EQ(parse_protocol(protocol_name(Protocol::SecondHalf)), Protocol::SecondHalf);
+  EXPECT_THROW(parse_protocol("second-half"), Error);
+  EXPECT_THROW(evaluate(m, nullptr, ds, {.batch = 1, .context = 17}), Error);
+}
+
 TEST(Evaluate, DifferentModelsHavePositiveKl) {
   TempDir dir;
   const auto ds = make_dataset(dir.path);

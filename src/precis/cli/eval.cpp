@@ -28,6 +28,9 @@ struct EvalArgs {
   std::string out;
   std::int64_t max_tokens = 0;
   int batch = 4;
+  int context = 0;
+  std::string protocol = "all";
+  int bos = -1;
   std::string threads = "all";
   bool quiet = false;
 };
@@ -50,11 +53,18 @@ nlohmann::json result_json(const EvalArgs& a, const eval::LoadedModel& m, const 
       {"file_bytes", std::filesystem::file_size(a.model)},
       {"data", a.data},
       {"protocol",
-       {{"split", "val"},
-        {"windows", "non-overlapping, full context, in order from the start"},
+       {{"name", eval::protocol_name(r.protocol)},
+        {"split", "val"},
+        {"windows", "non-overlapping, in order from the start"},
         {"context", r.context},
+        {"model_context", m.model->config().context},
         {"windows_scored", r.windows},
-        {"scored", "all positions"},
+        {"scored", r.protocol == eval::Protocol::AllPositions
+                       ? "all positions"
+                       : "predictions from positions context/2 .. context-2 of each chunk"},
+        {"first_scored", r.first_scored},
+        {"scored_per_window", r.scored_per_window},
+        {"bos", r.bos >= 0 ? nlohmann::json(r.bos) : nullptr},
         {"max_tokens", a.max_tokens}}},
       {"tokens", r.tokens},
       {"loss", r.loss},
@@ -93,11 +103,19 @@ void run_eval(const EvalArgs& a) {
     require(std::filesystem::is_directory(parent), "the folder of -o {} does not exist", a.out);
   }
   const data::Dataset dataset = data::Dataset::open(a.data, /*check_ids=*/false);
-  eval::LoadedModel m = eval::load_model_file(a.model, a.batch, threads);
+  const eval::Protocol protocol = eval::parse_protocol(a.protocol);
+  require(a.bos < 0 || protocol == eval::Protocol::SecondHalf,
+          "--bos replaces each chunk's first token under --protocol llama-perplexity only");
+  eval::LoadedModel m = eval::load_model_file(a.model, a.batch, threads, a.context);
   eval::LoadedModel ref;
-  if (!a.ref.empty()) ref = eval::load_model_file(a.ref, a.batch, threads);
+  if (!a.ref.empty()) ref = eval::load_model_file(a.ref, a.batch, threads, a.context);
 
-  eval::EvalOptions opt{.max_tokens = a.max_tokens, .batch = a.batch, .threads = threads};
+  eval::EvalOptions opt{.max_tokens = a.max_tokens,
+                        .batch = a.batch,
+                        .threads = threads,
+                        .context = a.context,
+                        .protocol = protocol,
+                        .bos = a.bos};
   const bool tty = isatty(fileno(stderr)) != 0;
   ProgressBar bar(stderr, "eval", "tok", tty);
   const eval::EvalResult r = eval::evaluate(*m.model, ref.model.get(), dataset, opt,
@@ -108,10 +126,18 @@ void run_eval(const EvalArgs& a) {
              m.quantized_tensors
                  ? fmt::format(" ({} weights packed: {})", m.quantized_tensors, m.formats)
                  : "");
-  fmt::print(
-      "protocol   {} non-overlapping windows of {} tokens from the start of val, all "
-      "{} positions scored\n",
-      r.windows, r.context, r.tokens);
+  if (r.protocol == eval::Protocol::AllPositions)
+    fmt::print(
+        "protocol   {} non-overlapping windows of {} tokens from the start of val, all "
+        "{} positions scored\n",
+        r.windows, r.context, r.tokens);
+  else
+    fmt::print(
+        "protocol   llama-perplexity: {} chunks of {} tokens from the start of val{}, the last {} "
+        "predictions of each scored ({} tokens)\n",
+        r.windows, r.context,
+        r.bos >= 0 ? fmt::format(", first token replaced by BOS {}", r.bos) : "",
+        r.scored_per_window, r.tokens);
   fmt::print("loss       {:.6f} nats/token   perplexity {:.4f}", r.loss, r.perplexity);
   if (r.bytes_per_token > 0) fmt::print("   bits/byte {:.5f}", r.bits_per_byte);
   fmt::print("\n");
@@ -142,6 +168,17 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--max-tokens", a->max_tokens, "Score at most this many tokens (0 = all)")
       ->capture_default_str();
   cmd->add_option("--batch", a->batch, "Windows per forward")->capture_default_str();
+  cmd->add_option("--context", a->context,
+                  "Window length in tokens, at most the model's context (0 = the model's)")
+      ->capture_default_str();
+  cmd->add_option("--protocol", a->protocol,
+                  "all: every position of every window; llama-perplexity: second half of each "
+                  "chunk, as llama.cpp's llama-perplexity")
+      ->capture_default_str();
+  cmd->add_option("--bos", a->bos,
+                  "llama-perplexity: replace each chunk's first token by this id (for models "
+                  "whose GGUF sets add_bos_token; -1 = none)")
+      ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Threads, or 'all'")->capture_default_str();
   cmd->add_flag("-q,--quiet", a->quiet, "No progress output");
   cmd->callback([a] { run_eval(*a); });

@@ -1,13 +1,19 @@
 // Evaluation of a model over a dataset's validation split, optionally against a reference model.
 //
-// Protocol (recorded in EvalResult): the split is cut into non-overlapping windows of the
-// model's full context T (data::ValidationWindows: window i predicts tokens iT+1 .. iT+T), taken
-// in order from the start, and every position of every window is scored; max_tokens caps the
-// windows at floor(max_tokens / T). This is the protocol of `precis train`'s validation loss,
-// so with the same token count the two losses agree.
+// Protocol (recorded in EvalResult): the split is cut into non-overlapping windows of `context`
+// tokens (the model's own context unless shorter windows are asked for), taken in order from the
+// start. Two ways of scoring them:
+//  - AllPositions (precis): window i predicts tokens iT+1 .. iT+T, every position scored; this is
+//    `precis train`'s validation loss, so with the same token count the two agree;
+//  - SecondHalf (llama.cpp's llama-perplexity): chunk i is tokens iT .. iT+T−1, its first token
+//    replaced by BOS when the model adds one, and only the predictions of chunk tokens
+//    T/2+1 .. T−1 from within the chunk are scored (T − 1 − T/2 per chunk), so every scored token
+//    sees at least T/2 tokens of context. Perplexities are comparable with llama.cpp's.
+// max_tokens caps the windows at floor(max_tokens / T).
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "precis/core/progress.hpp"
 #include "precis/data/dataset.hpp"
@@ -16,10 +22,20 @@
 
 namespace precis::eval {
 
+enum class Protocol { AllPositions, SecondHalf };
+
+// "all" and "llama-perplexity", as the CLI and the JSON name them.
+std::string_view protocol_name(Protocol p);
+// Throws precis::Error listing the valid names.
+Protocol parse_protocol(std::string_view name);
+
 struct EvalOptions {
   std::int64_t max_tokens = 0;  // 0: the whole validation split
   int batch = 4;                // windows per forward; must not exceed the models' max_batch
   int threads = 1;              // for the per-token statistics (the models carry their own)
+  int context = 0;              // window length; 0: the model's context
+  Protocol protocol = Protocol::AllPositions;
+  int bos = -1;  // SecondHalf: the id replacing each chunk's first token; -1: none (no BOS added)
 };
 
 struct Comparison {
@@ -32,9 +48,13 @@ struct Comparison {
 
 struct EvalResult {
   // Protocol.
+  Protocol protocol = Protocol::AllPositions;
   int context = 0;
+  int bos = -1;
+  int first_scored = 0;  // position in the window of the first scored prediction
+  int scored_per_window = 0;
   std::int64_t windows = 0;
-  std::int64_t tokens = 0;  // windows · context, all scored
+  std::int64_t tokens = 0;  // scored: windows · scored_per_window
   // The model alone.
   double loss = 0;  // mean next-token cross-entropy, nats
   double perplexity = 0;
@@ -44,8 +64,9 @@ struct EvalResult {
   Comparison vs_ref;  // filled when a reference was given
 };
 
-// ref may be null. Both models must share the vocabulary and context. Throws precis::Error for a
-// dataset whose vocabulary exceeds the model's or a split shorter than one window.
+// ref may be null. Both models must share the vocabulary and hold windows of the chosen context.
+// Throws precis::Error for a dataset whose vocabulary exceeds the model's, a context the model
+// cannot hold, or a split shorter than one window.
 EvalResult evaluate(model::Model& model, model::Model* ref, const data::Dataset& dataset,
                     const EvalOptions& options, const ProgressFn& progress = nullptr);
 

@@ -9,7 +9,8 @@
 
 namespace precis::eval {
 
-LoadedModel load_model_file(const std::filesystem::path& path, int max_batch, int threads) {
+LoadedModel load_model_file(const std::filesystem::path& path, int max_batch, int threads,
+                            int context) {
   require(std::filesystem::is_regular_file(path),
           "model file {} does not exist; give a training run's model.safetensors or a "
           "`precis quantize` output",
@@ -20,7 +21,11 @@ LoadedModel load_model_file(const std::filesystem::path& path, int max_batch, in
           "{} has no 'config'/'policy' metadata, so it was not written by precis train or "
           "precis quantize",
           path.string());
-  const auto config = model::ModelConfig::from_json(meta.at("config"));
+  auto config = model::ModelConfig::from_json(meta.at("config"));
+  require(context >= 0 && context <= config.context,
+          "--context {} must be between 1 and {}'s context {} (0 = the file's)", context,
+          path.string(), config.context);
+  if (context > 0) config.context = context;
   const auto policy = model::PrecisionPolicy::from_json(meta.at("policy"));
   const auto quantized = ptq::quantized_tensors(file);
 

@@ -21,7 +21,10 @@ struct LoadedModel {
 };
 
 // Throws precis::Error, naming the file, when it lacks config/policy metadata or a parameter, or
-// a tensor's size does not match the config.
-LoadedModel load_model_file(const std::filesystem::path& path, int max_batch, int threads);
+// a tensor's size does not match the config. context > 0 builds the model for windows of at most
+// that many tokens (its activations and logits scale with it; a real model's 8k context would not
+// fit in memory at batch 4); it must not exceed the file's context.
+LoadedModel load_model_file(const std::filesystem::path& path, int max_batch, int threads,
+                            int context = 0);
 
 }  // namespace precis::eval
