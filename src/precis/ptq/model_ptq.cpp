@@ -40,8 +40,7 @@ std::array<Site, 4> layer_sites(int l) {
 class Calibration {
  public:
   Calibration(model::Model& m, const CalibrationWindows& w, int batch)
-      : model_(m),
-        windows_(w),
+      : windows_(w),
         batch_(std::clamp(batch, 1, std::max(w.count, 1))),
         d_(m.config().d_model),
         forward_(m, std::int64_t(batch_) * w.length),
@@ -81,7 +80,6 @@ class Calibration {
  private:
   std::int64_t row0(int window) const { return std::int64_t(window) * windows_.length; }
 
-  model::Model& model_;
   const CalibrationWindows& windows_;
   int batch_;
   std::int64_t d_;
