@@ -42,7 +42,7 @@ struct TrainOutcome {
   // The same per CPU-second of the process (all threads, steps only): what a shared or loaded
   // machine cannot distort, and what bench/train compares with PyTorch.
   double tokens_per_cpu_second = 0;
-  double train_seconds = 0;             // training time summed over sessions
+  double train_seconds = 0;  // training time summed over sessions
   std::vector<CurvePoint> curve;
 };
 
