@@ -8,20 +8,12 @@
 #include <vector>
 
 #include "precis/io/gguf_file.hpp"
+#include "precis/io/gguf_token_type.hpp"
 #include "precis/io/gguf_writer.hpp"
 
 namespace precis::data {
 
-// tokenizer.ggml.token_type values (llama.cpp's llama_token_type).
-enum class GgufTokenType : std::int32_t {
-  Undefined = 0,
-  Normal = 1,
-  Unknown = 2,
-  Control = 3,
-  UserDefined = 4,
-  Unused = 5,
-  Byte = 6,
-};
+using GgufTokenType = io::GgufTokenType;
 
 struct GgufVocab {
   std::string model;  // tokenizer.ggml.model: "gpt2" (byte-level BPE) or "llama" (SentencePiece)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "precis/core/error.hpp"
+#include "precis/data/unicode_text.hpp"
 
 namespace precis::data {
 namespace {
@@ -18,23 +19,11 @@ bool starts_with_ci(std::string_view text, std::size_t at, std::string_view pref
   return true;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
+// Entities may name NUL (the byte tokenizer's end-of-document id), surrogates or code points past
+// U+10FFFF: none of them is a character of clean text, so they become U+FFFD.
+void append_clean_utf8(std::string& out, std::uint32_t cp) {
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  append_utf8(out, cp);
 }
 
 // Decodes one entity at text[at] == '&'; returns the characters consumed (0: not an entity).
@@ -56,7 +45,7 @@ std::size_t decode_entity(std::string_view text, std::size_t at, std::string& ou
       cp = cp * (hex ? 16 : 10) + static_cast<std::uint32_t>(v);
       if (cp > 0x10FFFF) return 0;
     }
-    append_utf8(out, cp);
+    append_clean_utf8(out, cp);
     return semi - at + 1;
   }
   static const std::array<std::pair<std::string_view, std::uint32_t>, 20> named = {{
@@ -68,7 +57,7 @@ std::size_t decode_entity(std::string_view text, std::size_t at, std::string& ou
   }};
   for (auto [n, cp] : named) {
     if (name == n) {
-      append_utf8(out, cp);
+      append_clean_utf8(out, cp);
       return semi - at + 1;
     }
   }

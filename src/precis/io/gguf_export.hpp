@@ -22,6 +22,7 @@
 
 #include "precis/formats/spec.hpp"
 #include "precis/io/gguf_file.hpp"
+#include "precis/io/gguf_token_type.hpp"
 
 namespace precis::io {
 
@@ -38,16 +39,6 @@ struct LlamaGgufHyperparameters {
   double rope_freq_base = 10000;
 
   std::int64_t head_dim() const { return head_count > 0 ? embedding_length / head_count : 0; }
-};
-
-// llama.cpp's token types (llama_token_type in llama.h).
-enum class GgufTokenType : std::int32_t {
-  Normal = 1,
-  Unknown = 2,
-  Control = 3,
-  UserDefined = 4,
-  Unused = 5,
-  Byte = 6,
 };
 
 // The tokenizer.ggml.* keys.
