@@ -82,7 +82,8 @@ def main():
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--peak-gflops-per-core", type=float, default=97.0)
     a = ap.parse_args()
-    peak = a.peak_gflops_per_core * 1e9 * a.threads
+    # Rates per CPU-second already divide out the thread count: compare them with one core.
+    peak_core = a.peak_gflops_per_core * 1e9
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "data")
         os.makedirs(data)
@@ -105,7 +106,7 @@ def main():
                 print(f"| {cfg} | {name} | {r['tokens_per_second']:.0f} | "
                       f"{r['tokens_per_cpu_second']:.0f}"
                       + (f" ({whole:.0f})" if whole else "") + " | "
-                      f"{100 * r['tokens_per_cpu_second'] * fpt / (peak / a.threads) / a.threads:.0f} % | "
+                      f"{100 * r['tokens_per_cpu_second'] * fpt / peak_core:.0f} % | "
                       f"{r['peak_rss_bytes'] / 1e6:.0f} |", flush=True)
 
 
