@@ -53,4 +53,20 @@ static inline float sum8(const float* x, int n) {
   return s;
 }
 
+// max(init, x[0], ..., x[n-1]) as eight lane maxima, then across lanes. A maximum does not
+// depend on the order it is taken in (up to the sign of a zero maximum), so this is the plain
+// loop's value; NaNs are skipped as there (x > m is false).
+static inline float max8(const float* x, int n, float init) {
+  Lanes8 a = splat8(init);
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const Lanes8 b = load8(x + j);
+    a = b > a ? b : a;
+  }
+  float m = init;
+  for (int k = 0; k < 8; ++k) m = a[k] > m ? a[k] : m;
+  for (; j < n; ++j) m = x[j] > m ? x[j] : m;
+  return m;
+}
+
 }  // namespace precis::kernels::PRECIS_KERNEL_NS

@@ -11,9 +11,36 @@
 
 #include "precis/core/threads.hpp"
 #include "precis/kernels/fast_exp.hpp"
+#include "precis/kernels/lanes8.hpp"
 #include "precis/kernels/ops_table.hpp"
 
 namespace precis::kernels::PRECIS_KERNEL_NS {
+
+// Adds the eight lanes pairwise (sum8's order).
+static inline float lanes_sum(Lanes8 a) {
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+// Σ x[i]·y[i] (each product rounded, then added) as eight strided partial sums, then the tail:
+// a serial sum would wait on the adder's latency at every element.
+static inline float dot8(const float* x, const float* y, std::int64_t n) {
+  Lanes8 a = splat8(0.f);
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) a += load8(x + i) * load8(y + i);
+  float s = lanes_sum(a);
+  for (; i < n; ++i) s += x[i] * y[i];
+  return s;
+}
+
+// Σ (w[i]·g[i])·x[i] in dot8's order.
+static inline float dot8(const float* w, const float* g, const float* x, std::int64_t n) {
+  Lanes8 a = splat8(0.f);
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) a += (load8(w + i) * load8(g + i)) * load8(x + i);
+  float s = lanes_sum(a);
+  for (; i < n; ++i) s += w[i] * g[i] * x[i];
+  return s;
+}
 
 static void embedding_forward(int threads, float* out, const std::int32_t* ids, const float* table,
                               std::int64_t N, std::int64_t d) {
@@ -42,8 +69,7 @@ static void rmsnorm_forward(int threads, float* out, float* rstd, const float* x
   parallel_for(0, N, threads, [&](std::int64_t n) {
     const float* xr = x + n * d;
     float* o = out + n * d;
-    float ss = 0.f;
-    for (std::int64_t i = 0; i < d; ++i) ss += xr[i] * xr[i];
+    const float ss = dot8(xr, xr, d);
     float r = 1.0f / std::sqrt(ss / static_cast<float>(d) + eps);
     rstd[n] = r;
     for (std::int64_t i = 0; i < d; ++i) o[i] = w[i] * (xr[i] * r);
@@ -62,8 +88,7 @@ static void rmsnorm_backward(int threads, float* dx, float* dw, const float* dou
       const float* g = dout + n * d;
       float* dxr = dx + n * d;
       float r = rstd[n];
-      float dot = 0.f;  // Σ w·dy·x
-      for (std::int64_t i = 0; i < d; ++i) dot += w[i] * g[i] * xr[i];
+      const float dot = dot8(w, g, xr, d);  // Σ w·dy·x
       float k = dot * r * r * r / static_cast<float>(d);
       for (std::int64_t i = 0; i < d; ++i) {
         dxr[i] += r * (w[i] * g[i]) - k * xr[i];
@@ -121,14 +146,30 @@ static void swiglu_backward(int threads, float* dgu, const float* dh, const floa
   });
 }
 
+constexpr std::int64_t kRowPiece = 256;  // a multiple of 8
+
 static void crossentropy_forward(int threads, float* losses, float* lse, const float* logits,
                                  const std::int32_t* targets, std::int64_t N, std::int64_t V) {
   parallel_for(0, N, threads, [&](std::int64_t n) {
     const float* l = logits + n * V;
     float m = l[0];
-    for (std::int64_t v = 1; v < V; ++v) m = l[v] > m ? l[v] : m;
-    float s = 0.f;
-    for (std::int64_t v = 0; v < V; ++v) s += fast_exp(l[v] - m);
+    // The maximum as eight lane maxima (the same value in any order); max8 counts in int.
+    for (std::int64_t v0 = 0; v0 < V; v0 += kRowPiece) {
+      const std::int64_t len = V - v0 < kRowPiece ? V - v0 : kRowPiece;
+      m = max8(l + v0, static_cast<int>(len), m);
+    }
+    // Σ exp(l − m) in sum8's order over the row: exponentials a piece at a time (vectorised),
+    // added into eight lane sums that run on across pieces, the tail after the lanes meet.
+    float e[kRowPiece];
+    Lanes8 a = splat8(0.f);
+    const std::int64_t whole = V / 8 * 8;
+    for (std::int64_t v0 = 0; v0 < whole; v0 += kRowPiece) {
+      const std::int64_t len = whole - v0 < kRowPiece ? whole - v0 : kRowPiece;
+      for (std::int64_t j = 0; j < len; ++j) e[j] = fast_exp(l[v0 + j] - m);
+      for (std::int64_t j = 0; j < len; j += 8) a += load8(e + j);
+    }
+    float s = lanes_sum(a);
+    for (std::int64_t v = whole; v < V; ++v) s += fast_exp(l[v] - m);
     lse[n] = m + std::log(s);
     losses[n] = lse[n] - l[targets[n]];
   });
