@@ -2,6 +2,7 @@
 // (bit for bit: same source, no contraction, no reassociation).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -121,24 +122,37 @@ void naive_attention(const AttentionShape& s, const std::vector<float>& qkv,
 }
 
 TEST(Attention, ForwardMatchesNaiveAcrossTiles) {
-  // T = 150 spans several query tiles (32) and key tiles (64), so the online rescaling runs.
-  AttentionShape s{2, 150, 4, 2, 16};
-  auto qkv = randn(static_cast<std::size_t>(s.B) * s.T * s.qkv_ld(), 5, 2.0f);
-  std::vector<float> out(static_cast<std::size_t>(s.B) * s.T * s.out_ld()),
-      lse(static_cast<std::size_t>(s.B) * s.n_heads * s.T),
-      scratch(attention_scratch_floats(s.T, s.head_dim, 2));
-  attention_forward(kRef2, s, out.data(), lse.data(), qkv.data(), scratch.data());
-  std::vector<double> want;
-  naive_attention(s, qkv, want);
-  // Outputs are convex combinations of unit-scale values: fp32 error ~ T·2⁻²⁴ ≪ 2e-5.
-  for (std::size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], want[i], 2e-5) << i;
+  // T = 150 spans several query tiles (32) and key tiles (64), so the online rescaling runs;
+  // T = 141 leaves an odd last query tile (13 rows), so head_dim 16's row pairs end in a single.
+  for (int T : {150, 141}) {
+    AttentionShape s{2, T, 4, 2, 16};
+    auto qkv = randn(static_cast<std::size_t>(s.B) * s.T * s.qkv_ld(), 5, 2.0f);
+    std::vector<float> out(static_cast<std::size_t>(s.B) * s.T * s.out_ld()),
+        lse(static_cast<std::size_t>(s.B) * s.n_heads * s.T),
+        scratch(attention_scratch_floats(s.T, s.head_dim, 2));
+    attention_forward(kRef2, s, out.data(), lse.data(), qkv.data(), scratch.data());
+    std::vector<double> want;
+    naive_attention(s, qkv, want);
+    // Outputs are convex combinations of unit-scale values: fp32 error ~ T·2⁻²⁴ ≪ 2e-5.
+    for (std::size_t i = 0; i < out.size(); ++i)
+      ASSERT_NEAR(out[i], want[i], 2e-5) << T << " " << i;
+  }
 }
+
+void check_attention_gradient(const AttentionShape& s);
 
 TEST(Attention, BackwardIsTheGradientOfTheForward) {
   // Directional derivative: d/dε ⟨dout, attn(qkv + ε·v)⟩ at 0 by central differences in
   // double-checked fp32 (ε = 1e-3: truncation ~ε² ≈ 1e-6, rounding ~1e-7/ε ≈ 1e-4 relative of
   // a sum of 10⁴ terms) equals ⟨dqkv, v⟩ from backward.
-  AttentionShape s{1, 70, 4, 2, 8};
+  // head_dim 8 runs the generic loops, 16 the eight-lane paths with query rows in pairs (T = 71:
+  // an odd last query tile).
+  for (const AttentionShape& s : {AttentionShape{1, 70, 4, 2, 8}, AttentionShape{1, 71, 2, 1, 16}})
+    check_attention_gradient(s);
+}
+
+void check_attention_gradient(const AttentionShape& s) {
+  SCOPED_TRACE(s.head_dim);
   const std::size_t nqkv = static_cast<std::size_t>(s.T) * s.qkv_ld(),
                     nout = static_cast<std::size_t>(s.T) * s.out_ld();
   auto qkv = randn(nqkv, 6), v = randn(nqkv, 7), dout = randn(nout, 8);
@@ -160,6 +174,58 @@ TEST(Attention, BackwardIsTheGradientOfTheForward) {
   const double eps = 1e-3;
   double numeric = (objective(eps) - objective(-eps)) / (2 * eps);
   EXPECT_NEAR(analytic, numeric, 1e-3 * std::fabs(analytic) + 1e-3);
+}
+
+// RMSNorm and cross-entropy sum along rows in eight lane partial sums; against double loops
+// with the error bound of such a sum: n·u relative to the sum of the terms' magnitudes
+// (u = 2⁻²⁴; n = the row length bounds the additions any term goes through), plus a few
+// roundings of the arithmetic around it and fast_exp's 4 ulp.
+TEST(Ops, RowSumsMatchDoubleLoops) {
+  const double u = std::ldexp(1.0, -24);
+  const std::int64_t N = 37, d = 67, V = 261;  // lengths with a tail after the eight lanes
+  auto x = randn(N * d, 30), w = randn(d, 31), dout = randn(N * d, 32);
+  std::vector<float> out(N * d), rstd(N), dx(N * d, 0.f), dw(d, 0.f), scratch(2 * d);
+  rmsnorm_forward(kRef2, out.data(), rstd.data(), x.data(), w.data(), N, d, 1e-5f);
+  rmsnorm_backward(kRef2, dx.data(), dw.data(), dout.data(), x.data(), w.data(), rstd.data(), N, d,
+                   scratch.data());
+  for (std::int64_t n = 0; n < N; ++n) {
+    const float* xr = x.data() + n * d;
+    const float* g = dout.data() + n * d;
+    double ss = 0, dot = 0, dot_abs = 0;
+    for (std::int64_t i = 0; i < d; ++i) {
+      ss += double(xr[i]) * xr[i];
+      dot += double(w[i]) * g[i] * xr[i];
+      dot_abs += std::fabs(double(w[i]) * g[i] * xr[i]);
+    }
+    const double r = 1.0 / std::sqrt(ss / d + 1e-5);
+    // ss has only positive terms: rstd is within (d + 4)·u relative.
+    EXPECT_NEAR(rstd[n], r, (d + 4) * u * r) << n;
+    const double k = dot * r * r * r / d, k_err = (dot_abs * (d + 8) * u) * r * r * r / d;
+    for (std::int64_t i = 0; i < d; ++i) {
+      const double o = w[i] * xr[i] * r;
+      EXPECT_NEAR(out[n * d + i], o, (d + 8) * u * std::fabs(o)) << n << " " << i;
+      const double want = r * w[i] * g[i] - k * xr[i];
+      const double tol = (d + 8) * u * (std::fabs(r * w[i] * g[i]) + std::fabs(k * xr[i])) +
+                         k_err * std::fabs(xr[i]);
+      EXPECT_NEAR(dx[n * d + i], want, tol) << n << " " << i;
+    }
+  }
+  auto logits = randn(N * V, 33, 3.0f);
+  std::vector<std::int32_t> t(N);
+  for (std::int64_t n = 0; n < N; ++n) t[n] = static_cast<std::int32_t>((n * 11) % V);
+  std::vector<float> losses(N), lse(N);
+  crossentropy_forward(kRef2, losses.data(), lse.data(), logits.data(), t.data(), N, V);
+  for (std::int64_t n = 0; n < N; ++n) {
+    const float* l = logits.data() + n * V;
+    double m = l[0], s = 0;
+    for (std::int64_t v = 0; v < V; ++v) m = std::max(m, double(l[v]));
+    for (std::int64_t v = 0; v < V; ++v) s += std::exp(double(l[v]) - m);
+    const double want = m + std::log(s);
+    // The sum of exponentials is within (V + 8)·u relative (terms positive), so its log within
+    // that absolute; m + log rounds once more.
+    EXPECT_NEAR(lse[n], want, (V + 8) * u + 2 * u * std::fabs(want)) << n;
+    EXPECT_NEAR(losses[n], want - l[t[n]], (V + 8) * u + 4 * u * (std::fabs(want) + 10)) << n;
+  }
 }
 
 TEST(Kernels, Avx2BuildsEqualReferenceBitForBit) {
