@@ -16,6 +16,7 @@
 #include "precis/core/threads.hpp"
 #include "precis/data/dataset.hpp"
 #include "precis/eval/evaluate.hpp"
+#include "precis/eval/llama_cpp_arithmetic.hpp"
 #include "precis/eval/model_file.hpp"
 
 namespace precis::cli {
@@ -31,6 +32,8 @@ struct EvalArgs {
   int context = 0;
   std::string protocol = "all";
   int bos = -1;
+  std::string arith = "exact";
+  std::string kv_cache;
   std::string threads = "all";
   bool quiet = false;
 };
@@ -43,8 +46,16 @@ nlohmann::json summary_json(const eval::Summary& s) {
           {"max", s.max},   {"percentiles", p}};
 }
 
+nlohmann::json arithmetic_json(const EvalArgs& a, const eval::LlamaCppArithmetic& arith) {
+  if (a.arith == "exact") return {{"name", "exact"}};
+  return {{"name", "llama.cpp"},
+          {"weight_types_from", arith.types_from},
+          {"weights_per_input_rounding", arith.weights_per_rounding},
+          {"kv_cache", a.kv_cache.empty() ? "f32" : a.kv_cache}};
+}
+
 nlohmann::json result_json(const EvalArgs& a, const eval::LoadedModel& m, const eval::EvalResult& r,
-                           int threads) {
+                           const eval::LlamaCppArithmetic& arith, int threads) {
   nlohmann::json j = {
       {"model", a.model},
       {"quantized_tensors", m.quantized_tensors},
@@ -52,6 +63,7 @@ nlohmann::json result_json(const EvalArgs& a, const eval::LoadedModel& m, const 
       {"linear_bits_per_weight", m.linear_bits_per_weight},
       {"file_bytes", std::filesystem::file_size(a.model)},
       {"data", a.data},
+      {"arithmetic", arithmetic_json(a, arith)},
       {"protocol",
        {{"name", eval::protocol_name(r.protocol)},
         {"split", "val"},
@@ -106,9 +118,23 @@ void run_eval(const EvalArgs& a) {
   const eval::Protocol protocol = eval::parse_protocol(a.protocol);
   require(a.bos < 0 || protocol == eval::Protocol::SecondHalf,
           "--bos replaces each chunk's first token under --protocol llama-perplexity only");
-  eval::LoadedModel m = eval::load_model_file(a.model, a.batch, threads, a.context);
+  require(a.arith == "exact" || a.arith == "llama.cpp",
+          "unknown --arith '{}': use exact (fp32 products of the dequantized weights) or llama.cpp "
+          "(its CPU backend's rounding of every product's input)",
+          a.arith);
+  require(a.kv_cache.empty() || a.arith == "llama.cpp",
+          "--kv-cache applies to --arith llama.cpp only");
+  const bool llama = a.arith == "llama.cpp";
+  const eval::KvCache kv = eval::parse_kv_cache(a.kv_cache.empty() ? "f32" : a.kv_cache);
+  // The reference, when given, is computed the same way, from its own weight types.
+  eval::LlamaCppArithmetic arith;
+  auto load = [&](const std::string& path, eval::LlamaCppArithmetic* info) {
+    return llama ? eval::load_with_llama_cpp_arithmetic(path, a.batch, threads, a.context, kv, info)
+                 : eval::load_model_file(path, a.batch, threads, a.context);
+  };
+  eval::LoadedModel m = load(a.model, &arith);
   eval::LoadedModel ref;
-  if (!a.ref.empty()) ref = eval::load_model_file(a.ref, a.batch, threads, a.context);
+  if (!a.ref.empty()) ref = load(a.ref, nullptr);
 
   eval::EvalOptions opt{.max_tokens = a.max_tokens,
                         .batch = a.batch,
@@ -126,6 +152,15 @@ void run_eval(const EvalArgs& a) {
              m.quantized_tensors
                  ? fmt::format(" ({} weights packed: {})", m.quantized_tensors, m.formats)
                  : "");
+  if (llama) {
+    std::string rounding;
+    for (const auto& [name, n] : arith.weights_per_rounding)
+      rounding += fmt::format("{}{} × {}", rounding.empty() ? "" : ", ", n, name);
+    fmt::print(
+        "arithmetic llama.cpp CPU: linear inputs rounded per weight type ({}; types from {}), KV "
+        "cache {}\n",
+        rounding, arith.types_from, a.kv_cache.empty() ? "f32" : a.kv_cache);
+  }
   if (r.protocol == eval::Protocol::AllPositions)
     fmt::print(
         "protocol   {} non-overlapping windows of {} tokens from the start of val, all "
@@ -150,7 +185,7 @@ void run_eval(const EvalArgs& a) {
     fmt::print("same top   {:.4f} ± {:.4f}\n", c.same_top.value, c.same_top.stderr_value);
   }
   if (!a.out.empty()) {
-    write_file_atomically(a.out, result_json(a, m, r, threads).dump(2) + "\n");
+    write_file_atomically(a.out, result_json(a, m, r, arith, threads).dump(2) + "\n");
     fmt::print("wrote      {}\n", a.out);
   }
 }
@@ -179,6 +214,13 @@ void add_eval_command(CLI::App& app) {
                   "llama-perplexity: replace each chunk's first token by this id (for models "
                   "whose GGUF sets add_bos_token; -1 = none)")
       ->capture_default_str();
+  cmd->add_option("--arith", a->arith,
+                  "exact: fp32 products of the dequantized weights; llama.cpp: round every linear "
+                  "layer's input as llama.cpp's CPU backend does for that weight's ggml type")
+      ->capture_default_str();
+  cmd->add_option("--kv-cache", a->kv_cache,
+                  "With --arith llama.cpp: f32 (llama.cpp with type_k = type_v = F32; default) or "
+                  "f16 (K and V rounded to fp16, approximating llama.cpp's default cache)");
   cmd->add_option("--threads", a->threads, "Threads, or 'all'")->capture_default_str();
   cmd->add_flag("-q,--quiet", a->quiet, "No progress output");
   cmd->callback([a] { run_eval(*a); });

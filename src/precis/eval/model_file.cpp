@@ -10,7 +10,8 @@
 namespace precis::eval {
 
 LoadedModel load_model_file(const std::filesystem::path& path, int max_batch, int threads,
-                            int context) {
+                            int context,
+                            const std::function<void(model::PrecisionPolicy&)>& adjust_policy) {
   require(std::filesystem::is_regular_file(path),
           "model file {} does not exist; give a training run's model.safetensors or a "
           "`precis quantize` output",
@@ -26,7 +27,8 @@ LoadedModel load_model_file(const std::filesystem::path& path, int max_batch, in
           "--context {} must be between 1 and {}'s context {} (0 = the file's)", context,
           path.string(), config.context);
   if (context > 0) config.context = context;
-  const auto policy = model::PrecisionPolicy::from_json(meta.at("policy"));
+  auto policy = model::PrecisionPolicy::from_json(meta.at("policy"));
+  if (adjust_policy) adjust_policy(policy);
   const auto quantized = ptq::quantized_tensors(file);
 
   LoadedModel out;

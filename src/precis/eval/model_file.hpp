@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,8 +24,10 @@ struct LoadedModel {
 // Throws precis::Error, naming the file, when it lacks config/policy metadata or a parameter, or
 // a tensor's size does not match the config. context > 0 builds the model for windows of at most
 // that many tokens (its activations and logits scale with it; a real model's 8k context would not
-// fit in memory at batch 4); it must not exceed the file's context.
+// fit in memory at batch 4); it must not exceed the file's context. adjust_policy, when given,
+// edits the file's precision policy before the model is built (an evaluation-time KV rounding).
 LoadedModel load_model_file(const std::filesystem::path& path, int max_batch, int threads,
-                            int context = 0);
+                            int context = 0,
+                            const std::function<void(model::PrecisionPolicy&)>& adjust_policy = {});
 
 }  // namespace precis::eval

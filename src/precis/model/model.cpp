@@ -57,6 +57,8 @@ struct Model::Impl {
   float *dres, *dln, *dqkv, *datt, *datt2, *dgu, *dh, *dh2, *dlogits, *dop, *norm_scratch,
       *attn_scratch, *kv_tmp, *rope_cos, *rope_sin;
   AlignedBuffer<std::int32_t> ids, targets;
+  SiteInputRoundings site_roundings;
+  bool per_site = false;  // site_roundings replace afmt (inference only)
   int B = 0, T = 0;
   bool have_targets = false;
 
@@ -195,11 +197,27 @@ struct Model::Impl {
     });
   }
 
-  // Turns a linear layer's input into the operand the product sees: fake-quantized (P_a) and/or
-  // rounded to bf16. In place: callers keep an unquantized copy where backward needs one.
-  void prepare_input(float* x, std::int64_t rows, std::int64_t cols, bool quantize = true) {
-    if (afmt && quantize) afmt->fake_quant(x, rows, cols);
+  // The per-site rounding of layer l's input (the head: l = n_layers), when set.
+  LinearInputRounding* site_rounding(int l, int site) const {
+    if (!per_site) return nullptr;
+    return l < cfg.n_layers ? site_roundings.layers[l][site].get() : site_roundings.head.get();
+  }
+
+  // Turns a linear layer's input into the operand the product sees: fake-quantized (P_a, or the
+  // site's rounding when set) and/or rounded to bf16. In place: callers keep an unquantized copy
+  // where backward needs one.
+  void prepare_input(float* x, std::int64_t rows, std::int64_t cols, int l, int site) {
+    if (per_site) {
+      if (auto* r = site_rounding(l, site)) r->round(x, rows, cols);
+    } else if (afmt && (l < cfg.n_layers || policy.quantize_head)) {
+      afmt->fake_quant(x, rows, cols);
+    }
     if (bf16) k::round_bf16(ctx, x, x, rows * cols);
+  }
+  // After the product of that input: the site rounding's correction of the output, if any.
+  void finish_product(float* y, std::int64_t rows, std::int64_t out, std::int64_t ldy, int l,
+                      int site) {
+    if (auto* r = site_rounding(l, site)) r->correct(y, rows, out, ldy);
   }
 
   // The output gradient the product sees in backward (bf16 compute rounds it).
@@ -255,8 +273,9 @@ struct Model::Impl {
       float* x_out = l + 1 < cfg.n_layers ? L[l + 1].x_in : x_final;
       // Attention block.
       k::rmsnorm_forward(ctx, a.ln1, a.rstd1, a.x_in, P(o.ln1), N, d, cfg.rms_eps);
-      prepare_input(a.ln1, N, d);
+      prepare_input(a.ln1, N, d, l, SiteInputRoundings::Qkv);
       gemm.linear_forward(a.ln1, W(o.qkv), a.qkv, N, d, qkvd);
+      finish_product(a.qkv, N, qkvd, qkvd, l, SiteInputRoundings::Qkv);
       k::rope_forward(ctx, a.qkv, N, qkvd, 0, cfg.n_heads, hd, t, rope_cos, rope_sin);
       k::rope_forward(ctx, a.qkv, N, qkvd, q, cfg.n_kv_heads, hd, t, rope_cos, rope_sin);
       if (kvfmt) {
@@ -269,23 +288,27 @@ struct Model::Impl {
       } else if (a.att_in != a.att) {
         std::memcpy(a.att_in, a.att, N * q * sizeof(float));
       }
-      prepare_input(a.att_in, N, q);
+      prepare_input(a.att_in, N, q, l, SiteInputRoundings::O);
       std::memcpy(a.x_mid, a.x_in, N * d * sizeof(float));
       gemm.gemm(false, true, N, d, q, a.att_in, q, W(o.o), q, a.x_mid, d, true);
+      finish_product(a.x_mid, N, d, d, l, SiteInputRoundings::O);
       // MLP block.
       k::rmsnorm_forward(ctx, a.ln2, a.rstd2, a.x_mid, P(o.ln2), N, d, cfg.rms_eps);
-      prepare_input(a.ln2, N, d);
+      prepare_input(a.ln2, N, d, l, SiteInputRoundings::GateUp);
       gemm.linear_forward(a.ln2, W(o.gate_up), a.gu, N, d, 2 * F);
+      finish_product(a.gu, N, 2 * F, 2 * F, l, SiteInputRoundings::GateUp);
       k::swiglu_forward(ctx, a.h, a.gu, N, F);
       if (cfg.extra_norm)
         k::rmsnorm_forward(ctx, a.h_in, a.rstd_d, a.h, P(o.down_norm), N, F, cfg.rms_eps);
-      prepare_input(a.h_in, N, F);
+      prepare_input(a.h_in, N, F, l, SiteInputRoundings::Down);
       std::memcpy(x_out, a.x_mid, N * d * sizeof(float));
       gemm.gemm(false, true, N, d, F, a.h_in, F, W(o.down), F, x_out, d, true);
+      finish_product(x_out, N, d, d, l, SiteInputRoundings::Down);
     }
     k::rmsnorm_forward(ctx, lnf, rstdf, x_final, P(layout.final_norm), N, d, cfg.rms_eps);
-    prepare_input(lnf, N, d, policy.quantize_head);
+    prepare_input(lnf, N, d, cfg.n_layers, 0);
     gemm.linear_forward(lnf, W_head(), logits, N, d, V);
+    finish_product(logits, N, V, V, cfg.n_layers, 0);
     if (!tg) return 0.f;
     return static_cast<float>(
         k::crossentropy_forward(ctx, losses, lse_ce, logits, targets.data(), N, V));
@@ -293,6 +316,9 @@ struct Model::Impl {
 
   void backward() {
     require(B > 0 && have_targets, "backward: call forward() with targets first");
+    require(!per_site,
+            "backward: per-site input roundings are for evaluation only (they have no "
+            "straight-through gradient here); train with a precision policy instead");
     const std::int64_t N = std::int64_t(B) * T;
     const std::int64_t d = cfg.d_model, q = cfg.q_dim(), kvd = cfg.kv_dim(), qkvd = q + 2 * kvd,
                        F = cfg.ffn_hidden, V = cfg.vocab_size;
@@ -387,6 +413,21 @@ void Model::init_params(std::uint64_t seed) {
 
 float Model::forward(const std::int32_t* inputs, const std::int32_t* targets, int B, int T) {
   return impl_->forward(inputs, targets, B, T);
+}
+
+void Model::set_input_roundings(SiteInputRoundings roundings) {
+  Impl& m = *impl_;
+  require(roundings.layers.size() == static_cast<std::size_t>(m.cfg.n_layers),
+          "per-site input roundings for {} layers given to a model of {}", roundings.layers.size(),
+          m.cfg.n_layers);
+  const std::int64_t N = static_cast<std::int64_t>(m.max_batch) * m.cfg.context;
+  const std::int64_t inputs[4] = {m.cfg.d_model, m.cfg.q_dim(), m.cfg.d_model, m.cfg.ffn_hidden};
+  for (const auto& layer : roundings.layers)
+    for (int s = 0; s < 4; ++s)
+      if (layer[s]) layer[s]->check_shape(N, inputs[s]);
+  if (roundings.head) roundings.head->check_shape(N, m.cfg.d_model);
+  m.site_roundings = std::move(roundings);
+  m.per_site = true;
 }
 
 std::span<const float> Model::logits() const {

@@ -8,6 +8,7 @@
 // gate and up.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -19,6 +20,28 @@
 #include "precis/model/precision_policy.hpp"
 
 namespace precis::model {
+
+// How an inference engine rounds a linear layer's input, replacing the policy's `activations` at
+// that site (evaluation only: for evaluating as an engine whose product arithmetic depends on each
+// weight's storage type computes, e.g. llama.cpp's CPU backend, eval/llama_cpp_arithmetic.hpp).
+class LinearInputRounding {
+ public:
+  virtual ~LinearInputRounding() = default;
+  // Throws precis::Error when the rounding cannot apply to rows × cols inputs.
+  virtual void check_shape(std::int64_t rows, std::int64_t cols) const = 0;
+  // Rounds x (rows × cols, row-major) in place.
+  virtual void round(float* x, std::int64_t rows, std::int64_t cols) = 0;
+  // Called right after the product of the input last rounded: adds to its output y (rows × out,
+  // leading dimension ldy) whatever the engine computes beyond round(x) · Wᵀ. Default: nothing.
+  virtual void correct(float* /*y*/, std::int64_t /*rows*/, std::int64_t /*out*/,
+                       std::int64_t /*ldy*/) {}
+};
+
+struct SiteInputRoundings {
+  enum Site { Qkv, O, GateUp, Down };
+  std::vector<std::array<std::shared_ptr<LinearInputRounding>, 4>> layers;  // [layer][Site]
+  std::shared_ptr<LinearInputRounding> head;                                // null = unrounded
+};
 
 struct ParamTensor {
   std::string name;  // e.g. model.layers.0.self_attn.q_proj.weight
@@ -62,6 +85,11 @@ class Model {
   // Returns the mean next-token cross-entropy in nats when targets != nullptr (else 0), and keeps
   // what backward() needs. Throws precis::Error for out-of-range shapes or token ids.
   float forward(const std::int32_t* inputs, const std::int32_t* targets, int B, int T);
+  // Inference only: later forwards round each linear input with these instead of the policy's
+  // activations, and backward() is refused. Throws precis::Error when the layer count differs
+  // from the config's or a rounding cannot hold its site's input.
+  void set_input_roundings(SiteInputRoundings roundings);
+
   // B×T×vocab logits of the last forward.
   std::span<const float> logits() const;
 
