@@ -101,5 +101,34 @@ TEST(Awq, BadInputIsAClearError) {
                Error);
 }
 
+// The search with the caller's objective: every α of the grid is tried once, in order, and each
+// tensor of the stack is fake-quantized on its own (NVFP4's fp32 tensor scale differs per tensor,
+// so quantizing the stack as one tensor would give other values); α = 0 is RTN of each tensor.
+TEST(Awq, ModuleSearchQuantizesEachTensorOfTheGroupOnItsOwn) {
+  const Layer l = outlier_layer();  // 48 rows, split as 16 + 32 with a larger second tensor
+  auto w = l.w;
+  for (std::int64_t i = 16 * l.cols; i < l.rows * l.cols; ++i) w[i] *= 8.0f;
+  auto gq = formats::make_group_quantizer(formats::parse_format("nvfp4"));
+  std::vector<float> rtn = w;
+  rtn_fake_quant(rtn.data(), 16, l.cols, gq->spec());
+  rtn_fake_quant(rtn.data() + 16 * l.cols, 32, l.cols, gq->spec());
+  std::vector<float> stacked = w;
+  rtn_fake_quant(stacked.data(), l.rows, l.cols, gq->spec());
+  ASSERT_NE(stacked, rtn);
+  int calls = 0;
+  AwqOptions opt;
+  const auto r = awq_search_scale(
+      awq_mean_abs(l.x.data(), l.n, l.cols), w.data(), {16, 32}, l.cols, *gq, opt,
+      [&](const float* candidate) {
+        if (calls++ == 0) {
+          EXPECT_EQ(std::vector<float>(candidate, candidate + l.rows * l.cols), rtn);
+        }
+        return std::fabs(calls - 7.5);  // least at the 7th and 8th call: ties keep the first
+      });
+  EXPECT_EQ(calls, opt.scale_grid);
+  EXPECT_DOUBLE_EQ(r.alpha, 6.0 / opt.scale_grid);
+  EXPECT_DOUBLE_EQ(r.losses[6], 0.5);
+}
+
 }  // namespace
 }  // namespace precis::ptq

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "precis/core/aligned_buffer.hpp"
@@ -72,8 +73,9 @@ TEST(ModelPtq, GptqIsTrulySequential) {
   opt.gptq.act_order = true;
   opt.gptq.static_groups = true;
   opt.batch = batch;
+  opt.include_head = true;
   const ModelPtqResult result = quantize_model(m, windows, opt);
-  ASSERT_EQ(result.packed.size(), 14u);
+  ASSERT_EQ(result.packed.size(), 15u);
 
   // Hessians of every site from the final model.
   model::BlockForward bf(m, std::int64_t(batch) * T);
@@ -116,6 +118,20 @@ TEST(ModelPtq, GptqIsTrulySequential) {
       }
     }
   }
+  // --head: the head's Hessian is that of the final norm's outputs of the quantized model.
+  Hessian<float> h(d);
+  AlignedBuffer<float> x(std::int64_t(batch) * T * d);
+  for (int b0 = 0; b0 < windows.count; b0 += batch) {
+    const int nb = std::min(batch, windows.count - b0);
+    bf.head_input(hidden.data() + b0 * T * d, nb, T, x.data());
+    h.add(x.data(), std::int64_t(nb) * T, gemm);
+  }
+  const auto& t = m.tensor("lm_head.weight");
+  auto gq = formats::make_group_quantizer(opt.spec);
+  const GptqResult expected = gptq(original.params().data() + t.offset, t.shape[0], t.shape[1],
+                                   h.matrix().data(), *gq, opt.gptq);
+  EXPECT_EQ(0,
+            std::memcmp(expected.q.data(), m.params().data() + t.offset, t.count * sizeof(float)));
 }
 
 std::vector<float> logits_of(model::Model& m, const CalibrationWindows& w) {
@@ -149,11 +165,13 @@ TEST(ModelPtq, AwqFoldingPreservesTheFunction) {
     opt.method = PtqMethod::Awq;
     opt.spec = formats::parse_format("fp16");
     opt.awq.threads = 1;
+    opt.include_head = true;
     const ModelPtqResult r = quantize_model(awq, windows, opt);
-    EXPECT_EQ(r.packed.size(), 14u);
+    EXPECT_EQ(r.packed.size(), 15u);
+    EXPECT_EQ(r.awq_alpha.count("lm_head.weight"), 1u);
     EXPECT_EQ(r.awq_alpha.count("model.layers.0.self_attn.o_proj.weight"), kv == 4 ? 1u : 0u);
     for (const auto& t : rtn.tensors())
-      if (t.shape.size() == 2 && t.name.find("layers") != std::string::npos)
+      if (t.shape.size() == 2 && t.name != "model.embed_tokens.weight")
         formats::make_format(opt.spec)->fake_quant(rtn.params().data() + t.offset, t.shape[0],
                                                    t.shape[1]);
     const auto y = logits_of(ref, windows);
@@ -167,6 +185,121 @@ TEST(ModelPtq, AwqFoldingPreservesTheFunction) {
     for (const auto& [name, alpha] : r.awq_alpha) moved |= alpha > 0;
     EXPECT_TRUE(moved);
   }
+}
+
+// The module each group feeds, run as one piece: the attention's and the MLP's outputs from the
+// captured site inputs rebuild the block's output (up to the order of the residual additions).
+TEST(ModelPtq, ModuleOutputsRebuildTheBlock) {
+  const auto cfg = tiny_config(2, true);
+  model::Model m(cfg, {}, 2, 1);
+  m.init_params(7);
+  const int T = 16;
+  const auto windows = random_windows(2, T, cfg.vocab_size);
+  model::BlockForward bf(m, 2 * T);
+  const std::int64_t n = 2 * T, d = cfg.d_model;
+  std::vector<float> in(n * d), out(n * d), xq(n * d), xg(n * d), a(n * d), f(n * d);
+  bf.embed(windows.tokens.data(), 2, T, in.data());
+  bf.block(0, in.data(), out.data(), 2, T,
+           [&](int, LinearSite s, const float* x, std::int64_t rows, std::int64_t cols) {
+             if (s == LinearSite::Qkv) std::copy(x, x + rows * cols, xq.begin());
+             if (s == LinearSite::GateUp) std::copy(x, x + rows * cols, xg.begin());
+           });
+  bf.attention_output(0, xq.data(), a.data(), 2, T);
+  bf.mlp_output(0, xg.data(), f.data(), 2, T);
+  for (std::int64_t i = 0; i < n * d; ++i)
+    EXPECT_NEAR(out[i], in[i] + a[i] + f[i], 1e-5 * (1 + std::fabs(out[i]))) << i;
+}
+
+// The α for q/k/v (and gate/up) must minimise the error of the whole attention (MLP) output, as
+// the reference's scale search does, not the error of the group's own products. Recomputed here
+// for block 0 (whose inputs, the embeddings, AWQ does not change) with every candidate written
+// into a copy of the model; on this model the two objectives pick different α for at least one
+// group, so a driver searching on the linear outputs fails.
+TEST(ModelPtq, AwqScalesMinimiseTheModuleOutputError) {
+  const auto cfg = tiny_config(4, false);
+  const auto windows = random_windows(4, 16, cfg.vocab_size);
+  model::Model original(cfg, {}, 4, 1), awq(cfg, {}, 4, 1), probe(cfg, {}, 4, 1);
+  for (auto* m : {&original, &awq, &probe}) {
+    m->init_params(9);
+    for (const auto& t : m->tensors())
+      if (t.shape.size() == 1)
+        for (std::size_t i = 0; i < t.count; ++i)
+          m->params()[t.offset + i] = 0.25f + float((i * 5) % 11);
+  }
+  ModelPtqOptions opt;
+  opt.method = PtqMethod::Awq;
+  opt.spec = formats::parse_format("int3:channel");
+  const ModelPtqResult r = quantize_model(awq, windows, opt);
+
+  const int T = 16, B = windows.count;
+  const std::int64_t n = std::int64_t(B) * T, d = cfg.d_model;
+  model::BlockForward bf(probe, n);
+  std::vector<float> hidden(n * d), next(n * d), xq(n * d), xg(n * d);
+  bf.embed(windows.tokens.data(), B, T, hidden.data());
+  bf.block(0, hidden.data(), next.data(), B, T,
+           [&](int, LinearSite s, const float* x, std::int64_t rows, std::int64_t cols) {
+             if (s == LinearSite::Qkv) std::copy(x, x + rows * cols, xq.begin());
+             if (s == LinearSite::GateUp) std::copy(x, x + rows * cols, xg.begin());
+           });
+  auto quantizer = formats::make_group_quantizer(opt.spec);
+  int objectives_differ = 0;
+  for (const auto& [site, x, group] : {std::tuple{LinearSite::Qkv, &xq, site_tensors[0]},
+                                       std::tuple{LinearSite::GateUp, &xg, site_tensors[2]}}) {
+    const std::string name = std::string("model.layers.0.") + group[0];
+    const std::size_t off = original.tensor(name).offset;
+    const std::int64_t in = d;
+    std::vector<std::int64_t> rows;
+    for (int i = 0; i < 3 && group[i]; ++i)
+      rows.push_back(original.tensor(std::string("model.layers.0.") + group[i]).shape[0]);
+    std::int64_t out = 0;
+    for (auto r0 : rows) out += r0;
+    const float* w = original.params().data() + off;
+    auto module = [&](float* y) {
+      if (site == LinearSite::Qkv)
+        bf.attention_output(0, x->data(), y, B, T);
+      else
+        bf.mlp_output(0, x->data(), y, B, T);
+    };
+    std::vector<float> ref(n * d), y(n * d), lin_ref(n * out), lin_y(n * out);
+    module(ref.data());
+    kernels::Gemm gemm(1);
+    gemm.linear_forward(x->data(), w, lin_ref.data(), n, in, out);
+    const auto stat = awq_mean_abs(x->data(), n, in);
+    double best_module = 1e300, best_linear = 1e300, alpha_module = -1, alpha_linear = -1;
+    for (int i = 0; i < opt.awq.scale_grid; ++i) {
+      const double alpha = double(i) / opt.awq.scale_grid;
+      std::vector<double> s(in);
+      double lo = 1e300, hi = 0;
+      for (std::int64_t j = 0; j < in; ++j) {
+        s[j] = std::max(std::pow(stat[j], alpha), 1e-4);
+        lo = std::min(lo, s[j]);
+        hi = std::max(hi, s[j]);
+      }
+      std::vector<float> c(w, w + out * in);
+      for (std::int64_t o = 0; o < out; ++o)
+        for (std::int64_t j = 0; j < in; ++j)
+          c[o * in + j] *= static_cast<float>(s[j] / std::sqrt(hi * lo));
+      std::int64_t r0 = 0;
+      for (auto rr : rows) {
+        quantizer->fake_quant(c.data() + r0 * in, rr, in);
+        r0 += rr;
+      }
+      for (std::int64_t o = 0; o < out; ++o)
+        for (std::int64_t j = 0; j < in; ++j)
+          c[o * in + j] /= static_cast<float>(s[j] / std::sqrt(hi * lo));
+      std::copy(c.begin(), c.end(), probe.params().begin() + off);
+      module(y.data());
+      const double e_module = awq_output_mse(y.data(), ref.data(), n * d);
+      gemm.linear_forward(x->data(), c.data(), lin_y.data(), n, in, out);
+      const double e_linear = awq_output_mse(lin_y.data(), lin_ref.data(), n * out);
+      if (e_module < best_module) best_module = e_module, alpha_module = alpha;
+      if (e_linear < best_linear) best_linear = e_linear, alpha_linear = alpha;
+    }
+    std::copy(w, w + out * in, probe.params().begin() + off);
+    EXPECT_DOUBLE_EQ(r.awq_alpha.at(name), alpha_module) << name;
+    objectives_differ += alpha_module != alpha_linear;
+  }
+  EXPECT_GE(objectives_differ, 1) << "the test cannot tell the two objectives apart";
 }
 
 TEST(ModelPtq, BadOptionsAreClearErrorsBeforeAnyWork) {
@@ -193,6 +326,20 @@ TEST(ModelPtq, BadOptionsAreClearErrorsBeforeAnyWork) {
   }
   opt.spec = formats::parse_format("int4:g16");
   EXPECT_THROW(quantize_model(m, random_windows(2, 17, cfg.vocab_size), opt), Error);
+  auto tied_cfg = cfg;
+  tied_cfg.tied_head = true;
+  model::Model tied(tied_cfg, {}, 1, 1);
+  tied.init_params(1);
+  opt.include_head = true;
+  for (const PtqMethod method : {PtqMethod::Gptq, PtqMethod::Awq}) {
+    opt.method = method;
+    try {
+      quantize_model(tied, windows, opt);
+      FAIL() << "a tied head cannot be quantized on its own";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("tied"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

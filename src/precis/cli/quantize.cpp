@@ -35,6 +35,7 @@ struct QuantizeArgs {
   bool act_order = false;
   bool static_groups = false;
   std::int64_t awq_tokens = 8192;
+  bool no_awq_clip = false;
   std::string threads = "all";
   bool quiet = false;
 };
@@ -44,7 +45,6 @@ int run_calibrated(const QuantizeArgs& a, const formats::FormatSpec& spec) {
           "--method {} calibrates on the training corpus: give --data DATASET (the folder the "
           "model was trained on, from precis data build)",
           a.method);
-  require(!a.head, "--head is only supported with --method rtn so far");
   require(a.calib_windows >= 1, "--calib-windows must be at least 1 (got {})", a.calib_windows);
   require(a.calib_length >= 0, "--calib-length must be at least 1, or 0 for the model's context");
   const int threads = parse_thread_count(a.threads);
@@ -58,6 +58,8 @@ int run_calibrated(const QuantizeArgs& a, const formats::FormatSpec& spec) {
   o.ptq.gptq.threads = threads;
   o.ptq.awq.threads = threads;
   o.ptq.awq_tokens = a.awq_tokens;
+  o.ptq.awq_clip = !a.no_awq_clip;
+  o.ptq.include_head = a.head;
   o.data = a.data;
   o.calib_windows = a.calib_windows;
   o.calib_length = a.calib_length;
@@ -96,7 +98,9 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("-o,--out", args->out, "Output .safetensors")->required();
   cmd->add_option("--method", args->method, "rtn | gptq | awq")->capture_default_str();
   cmd->add_option("--format", args->format, formats::format_grammar())->capture_default_str();
-  cmd->add_flag("--head", args->head, "Quantize the output head too (rtn only)");
+  cmd->add_flag("--head", args->head,
+                "Quantize the output head too (gptq/awq: calibrated on the final norm's outputs; "
+                "refused for a tied head)");
   cmd->add_option("--data", args->data,
                   "Dataset folder whose train split gives the calibration windows (gptq, awq)");
   cmd->add_option("--calib-windows", args->calib_windows, "Calibration windows")
@@ -116,6 +120,8 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("--awq-tokens", args->awq_tokens,
                   "AWQ: calibration tokens sampled per block for the scale and clip searches")
       ->capture_default_str();
+  cmd->add_flag("--no-awq-clip", args->no_awq_clip,
+                "AWQ: skip the clip search (to measure what it contributes)");
   cmd->add_option("--threads", args->threads, "Threads, or 'all'")->capture_default_str();
   cmd->add_flag("-q,--quiet", args->quiet, "No progress bar");
   cmd->callback([args] { run_quantize(*args); });

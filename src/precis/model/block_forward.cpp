@@ -134,26 +134,38 @@ struct BlockForward::Impl {
   }
 
   void block(int l, const float* in, float* out, int b, int t, const SiteObserver& observe) {
-    require(l >= 0 && l < cfg.n_layers, "BlockForward: layer {} outside 0..{}", l,
-            cfg.n_layers - 1);
+    check_layer(l);
     check_shape(b, t);
-    const std::int64_t N = std::int64_t(b) * t, d = cfg.d_model, q = cfg.q_dim(),
-                       kvd = cfg.kv_dim(), qkvd = q + 2 * kvd, F = cfg.ffn_hidden;
-    const int hd = cfg.head_dim();
-    const k::AttentionShape shape{b, t, cfg.n_heads, cfg.n_kv_heads, hd};
+    const std::int64_t N = std::int64_t(b) * t, d = cfg.d_model;
     const LayerOffsets& o = layout.layers[l];
     auto notify = [&](LinearSite site, const float* x, std::int64_t cols) {
       if (observe) observe(l, site, x, N, cols);
     };
-    const float* w_qkv = layer_weight(l, 0, 3);
-    const float* w_o = layer_weight(l, 3, 1);
-    const float* w_gu = layer_weight(l, 4, 2);
-    const float* w_down = layer_weight(l, 6, 1);
     // Attention block.
     k::rmsnorm_forward(ctx, ln.data(), rstd.data(), in, P(o.ln1), N, d, cfg.rms_eps);
     prepare_input(ln.data(), N, d);
     notify(LinearSite::Qkv, ln.data(), d);
-    gemm.linear_forward(ln.data(), w_qkv, qkv.data(), N, d, qkvd);
+    std::memcpy(x_mid.data(), in, N * d * sizeof(float));
+    attention(l, ln.data(), x_mid.data(), b, t, true, notify);
+    // MLP block.
+    k::rmsnorm_forward(ctx, ln.data(), rstd.data(), x_mid.data(), P(o.ln2), N, d, cfg.rms_eps);
+    prepare_input(ln.data(), N, d);
+    notify(LinearSite::GateUp, ln.data(), d);
+    std::memcpy(out, x_mid.data(), N * d * sizeof(float));
+    mlp(l, ln.data(), out, b, t, true, notify);
+  }
+
+  // out (+)= o_proj(attention(x·W_qkvᵀ)), x the Qkv site's operand; x may not alias the scratch.
+  template <typename Notify>
+  void attention(int l, const float* x, float* out, int b, int t, bool accumulate,
+                 const Notify& notify) {
+    const std::int64_t N = std::int64_t(b) * t, d = cfg.d_model, q = cfg.q_dim(),
+                       kvd = cfg.kv_dim(), qkvd = q + 2 * kvd;
+    const int hd = cfg.head_dim();
+    const k::AttentionShape shape{b, t, cfg.n_heads, cfg.n_kv_heads, hd};
+    const float* w_qkv = layer_weight(l, 0, 3);
+    const float* w_o = layer_weight(l, 3, 1);
+    gemm.linear_forward(x, w_qkv, qkv.data(), N, d, qkvd);
     k::rope_forward(ctx, qkv.data(), N, qkvd, 0, cfg.n_heads, hd, t, rope_cos.data(),
                     rope_sin.data());
     k::rope_forward(ctx, qkv.data(), N, qkvd, q, cfg.n_kv_heads, hd, t, rope_cos.data(),
@@ -164,30 +176,44 @@ struct BlockForward::Impl {
     }
     k::attention_forward(ctx, shape, att.data(), lse.data(), qkv.data(), attn_scratch.data());
     if (cfg.extra_norm)
-      k::rmsnorm_forward(ctx, att_in.data(), rstd.data(), att.data(), P(o.o_norm), N, q,
-                         cfg.rms_eps);
+      k::rmsnorm_forward(ctx, att_in.data(), rstd.data(), att.data(), P(layout.layers[l].o_norm), N,
+                         q, cfg.rms_eps);
     else
       std::memcpy(att_in.data(), att.data(), N * q * sizeof(float));
     prepare_input(att_in.data(), N, q);
     notify(LinearSite::O, att_in.data(), q);
-    std::memcpy(x_mid.data(), in, N * d * sizeof(float));
-    gemm.gemm(false, true, N, d, q, att_in.data(), q, w_o, q, x_mid.data(), d, true);
-    // MLP block.
-    k::rmsnorm_forward(ctx, ln.data(), rstd.data(), x_mid.data(), P(o.ln2), N, d, cfg.rms_eps);
-    prepare_input(ln.data(), N, d);
-    notify(LinearSite::GateUp, ln.data(), d);
-    gemm.linear_forward(ln.data(), w_gu, gu.data(), N, d, 2 * F);
+    gemm.gemm(false, true, N, d, q, att_in.data(), q, w_o, q, out, d, accumulate);
+  }
+
+  // out (+)= down(SwiGLU(x·W_gate/upᵀ)), x the GateUp site's operand.
+  template <typename Notify>
+  void mlp(int l, const float* x, float* out, int b, int t, bool accumulate, const Notify& notify) {
+    const std::int64_t N = std::int64_t(b) * t, d = cfg.d_model, F = cfg.ffn_hidden;
+    const float* w_gu = layer_weight(l, 4, 2);
+    const float* w_down = layer_weight(l, 6, 1);
+    gemm.linear_forward(x, w_gu, gu.data(), N, d, 2 * F);
     k::swiglu_forward(ctx, h.data(), gu.data(), N, F);
     float* down_in = h.data();
     if (cfg.extra_norm) {
-      k::rmsnorm_forward(ctx, h_in.data(), rstd.data(), h.data(), P(o.down_norm), N, F,
-                         cfg.rms_eps);
+      k::rmsnorm_forward(ctx, h_in.data(), rstd.data(), h.data(), P(layout.layers[l].down_norm), N,
+                         F, cfg.rms_eps);
       down_in = h_in.data();
     }
     prepare_input(down_in, N, F);
     notify(LinearSite::Down, down_in, F);
-    std::memcpy(out, x_mid.data(), N * d * sizeof(float));
-    gemm.gemm(false, true, N, d, F, down_in, F, w_down, F, out, d, true);
+    gemm.gemm(false, true, N, d, F, down_in, F, w_down, F, out, d, accumulate);
+  }
+
+  void check_layer(int l) const {
+    require(l >= 0 && l < cfg.n_layers, "BlockForward: layer {} outside 0..{}", l,
+            cfg.n_layers - 1);
+  }
+
+  void head_input(const float* hidden, int b, int t, float* x) {
+    check_shape(b, t);
+    const std::int64_t N = std::int64_t(b) * t, d = cfg.d_model;
+    k::rmsnorm_forward(ctx, x, rstd.data(), hidden, P(layout.final_norm), N, d, cfg.rms_eps);
+    prepare_input(x, N, d, policy.quantize_head);
   }
 
   void head(const float* hidden, int b, int t, float* logits, const SiteObserver& observe) {
@@ -197,9 +223,7 @@ struct BlockForward::Impl {
     AlignedBuffer<float> head_w;
     if ((wfmt && policy.quantize_head) || bf16) head_w.resize(std::size_t(lin.out * lin.in));
     const float* w = weight(lin, head_w.data(), policy.quantize_head);
-    k::rmsnorm_forward(ctx, ln.data(), rstd.data(), hidden, P(layout.final_norm), N, d,
-                       cfg.rms_eps);
-    prepare_input(ln.data(), N, d, policy.quantize_head);
+    head_input(hidden, b, t, ln.data());
     if (observe) observe(cfg.n_layers, LinearSite::Head, ln.data(), N, d);
     gemm.linear_forward(ln.data(), w, logits, N, d, V);
   }
@@ -224,6 +248,22 @@ void BlockForward::embed(const std::int32_t* ids, int B, int T, float* hidden) c
 void BlockForward::block(int layer, const float* in, float* out, int B, int T,
                          const SiteObserver& observer) {
   impl_->block(layer, in, out, B, T, observer);
+}
+
+void BlockForward::attention_output(int layer, const float* x, float* out, int B, int T) {
+  impl_->check_layer(layer);
+  impl_->check_shape(B, T);
+  impl_->attention(layer, x, out, B, T, false, [](LinearSite, const float*, std::int64_t) {});
+}
+
+void BlockForward::mlp_output(int layer, const float* x, float* out, int B, int T) {
+  impl_->check_layer(layer);
+  impl_->check_shape(B, T);
+  impl_->mlp(layer, x, out, B, T, false, [](LinearSite, const float*, std::int64_t) {});
+}
+
+void BlockForward::head_input(const float* hidden, int B, int T, float* x) {
+  impl_->head_input(hidden, B, T, x);
 }
 
 void BlockForward::head(const float* hidden, int B, int T, float* logits,

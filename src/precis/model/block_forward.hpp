@@ -42,6 +42,14 @@ class BlockForward {
   // empty.
   void block(int layer, const float* in, float* out, int B, int T,
              const SiteObserver& observer = {});
+  // The attention and MLP modules alone (what AWQ's scale search compares): out (B·T × d_model)
+  // = o_proj's product for x, the Qkv site's operand as the observer sees it; = down's product
+  // for x, the GateUp site's operand. No residual; weights read from the arena as in block().
+  void attention_output(int layer, const float* x, float* out, int B, int T);
+  void mlp_output(int layer, const float* x, float* out, int B, int T);
+  // x (B·T × d_model) = the head's operand for the final hidden states (final norm, and the
+  // policy's activation rounding), what the Head site observes.
+  void head_input(const float* hidden, int B, int T, float* x);
   // logits (B·T × vocab) of the final hidden states: final norm and head.
   void head(const float* hidden, int B, int T, float* logits, const SiteObserver& observer = {});
 

@@ -25,41 +25,52 @@ void check_inputs(const float* x, std::int64_t n, std::int64_t in, const float* 
     if (!std::isfinite(w[i])) fail("AWQ: weight element {} is not finite", i);
 }
 
-double mse(const float* a, const float* b, std::int64_t count) {
+}  // namespace
+
+double awq_output_mse(const float* a, const float* b, std::int64_t count) {
   double s = 0;
   for (std::int64_t i = 0; i < count; ++i) {
     const double d = static_cast<double>(a[i]) - b[i];
     s += d * d;
   }
-  return s / static_cast<double>(count);
+  return s / static_cast<double>(std::max<std::int64_t>(count, 1));
 }
 
-}  // namespace
-
-AwqScaleResult awq_search_scale(const float* x, std::int64_t n, std::int64_t in, const float* w,
-                                std::int64_t out, formats::GroupQuantizer& quantizer,
-                                const AwqOptions& opt) {
-  check_inputs(x, n, in, w, out, opt);
-  quantizer.group_columns(in);  // a format that cannot hold the rows fails before any work
+std::vector<double> awq_mean_abs(const float* x, std::int64_t n, std::int64_t in) {
   std::vector<double> mean_abs(static_cast<std::size_t>(in), 0.0);
   for (std::int64_t t = 0; t < n; ++t)
     for (std::int64_t j = 0; j < in; ++j) mean_abs[j] += std::fabs(x[t * in + j]);
-  for (auto& v : mean_abs) v /= static_cast<double>(n);
+  for (auto& v : mean_abs) v /= static_cast<double>(std::max<std::int64_t>(n, 1));
+  return mean_abs;
+}
 
-  kernels::Gemm gemm(opt.threads);
-  AlignedBuffer<float> reference(static_cast<std::size_t>(n * out));
-  gemm.linear_forward(x, w, reference.data(), n, in, out);
+AwqScaleResult awq_search_scale(const std::vector<double>& mean_abs, const float* w,
+                                const std::vector<std::int64_t>& tensor_rows, std::int64_t in,
+                                formats::GroupQuantizer& quantizer, const AwqOptions& opt,
+                                const AwqCandidateLoss& loss) {
+  std::int64_t out = 0;
+  for (const std::int64_t r : tensor_rows) {
+    require(r > 0, "AWQ: a tensor of the group has no rows");
+    out += r;
+  }
+  require(out > 0 && in > 0 && static_cast<std::int64_t>(mean_abs.size()) == in,
+          "AWQ: {} activation statistics for {}×{} weights", mean_abs.size(), out, in);
+  require(opt.scale_grid > 0, "AWQ: the scale grid must be positive");
+  for (std::int64_t i = 0; i < out * in; ++i)
+    if (!std::isfinite(w[i])) fail("AWQ: weight element {} is not finite", i);
+  for (const double v : mean_abs)
+    if (!std::isfinite(v)) fail("AWQ: the calibration inputs are not finite");
+  quantizer.group_columns(in);  // a format that cannot hold the rows fails before any work
+
   AlignedBuffer<float> wq(static_cast<std::size_t>(out * in));
-  AlignedBuffer<float> y(static_cast<std::size_t>(n * out));
-
   AwqScaleResult best;
   best.losses.assign(static_cast<std::size_t>(opt.scale_grid), 0.0);
   double best_loss = std::numeric_limits<double>::infinity();
   std::vector<float> s(static_cast<std::size_t>(in));
+  std::vector<double> sd(static_cast<std::size_t>(in));
   for (int i = 0; i < opt.scale_grid; ++i) {
     const double alpha = static_cast<double>(i) / opt.scale_grid;
     double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
-    std::vector<double> sd(static_cast<std::size_t>(in));
     for (std::int64_t j = 0; j < in; ++j) {
       sd[j] = std::max(std::pow(mean_abs[j], alpha), 1e-4);
       lo = std::min(lo, sd[j]);
@@ -69,19 +80,38 @@ AwqScaleResult awq_search_scale(const float* x, std::int64_t n, std::int64_t in,
     for (std::int64_t j = 0; j < in; ++j) s[j] = static_cast<float>(sd[j] / norm);
     for (std::int64_t o = 0; o < out; ++o)
       for (std::int64_t j = 0; j < in; ++j) wq[o * in + j] = w[o * in + j] * s[j];
-    quantizer.fake_quant(wq.data(), out, in);
+    std::int64_t row0 = 0;
+    for (const std::int64_t r : tensor_rows) {
+      quantizer.fake_quant(wq.data() + row0 * in, r, in);
+      row0 += r;
+    }
     for (std::int64_t o = 0; o < out; ++o)
       for (std::int64_t j = 0; j < in; ++j) wq[o * in + j] /= s[j];
-    gemm.linear_forward(x, wq.data(), y.data(), n, in, out);
-    const double loss = mse(y.data(), reference.data(), n * out);
-    best.losses[i] = loss;
-    if (loss < best_loss) {  // strict: ties keep the smaller α
-      best_loss = loss;
+    const double l = loss(wq.data());
+    require(std::isfinite(l), "AWQ: the candidate loss at α = {} is not finite", alpha);
+    best.losses[i] = l;
+    if (l < best_loss) {  // strict: ties keep the smaller α
+      best_loss = l;
       best.alpha = alpha;
       best.scales = s;
     }
   }
   return best;
+}
+
+AwqScaleResult awq_search_scale(const float* x, std::int64_t n, std::int64_t in, const float* w,
+                                std::int64_t out, formats::GroupQuantizer& quantizer,
+                                const AwqOptions& opt) {
+  check_inputs(x, n, in, w, out, opt);
+  kernels::Gemm gemm(opt.threads);
+  AlignedBuffer<float> reference(static_cast<std::size_t>(n * out));
+  gemm.linear_forward(x, w, reference.data(), n, in, out);
+  AlignedBuffer<float> y(static_cast<std::size_t>(n * out));
+  return awq_search_scale(awq_mean_abs(x, n, in), w, {out}, in, quantizer, opt,
+                          [&](const float* candidate) {
+                            gemm.linear_forward(x, candidate, y.data(), n, in, out);
+                            return awq_output_mse(y.data(), reference.data(), n * out);
+                          });
 }
 
 void awq_scale_weights(float* w, std::int64_t out, std::int64_t in, const std::vector<float>& s) {

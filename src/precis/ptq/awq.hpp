@@ -5,15 +5,20 @@
 // scaled up before rounding (less relative error) and the input is divided by the same factor,
 // which folds into whatever produces it (the preceding RMSNorm gain, or the rows of the preceding
 // linear layer). s_j = mean_t |x_tj|^α, normalised by sqrt(max(s)·min(s)), α on a grid 0, 1/20,
-// ..., 19/20; the α whose Q(W·diag(s))·diag(s)⁻¹ reproduces the unquantized outputs X·Wᵀ with least
+// ..., 19/20; the α whose candidate weights Q(W·diag(s))·diag(s)⁻¹ (each tensor of the group
+// fake-quantized on its own) reproduce the unquantized output of the module they feed with least
 // mean squared error wins (α = 0 is plain round-to-nearest, so AWQ never does worse on the
-// calibration data).
+// calibration data). The module is the caller's: the reference inspects the whole attention for
+// q/k/v and the whole MLP for gate/up, since an error in q or k reaches the output only through
+// the softmax and one in gate or up only through the SwiGLU product and down; for o and down it is
+// the layer itself (awq_search_scale with x).
 // Clip search: per output channel and quantization group, shrink the range to max|w|·(1 - i/20),
 // i < 10, and keep the shrink whose group's partial outputs Σ_j x_tj·q(w)_j over a token sample
 // are closest to the unquantized ones.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "precis/formats/group_quantizer.hpp"
@@ -34,8 +39,27 @@ struct AwqScaleResult {
   std::vector<double> losses;  // output MSE for each α of the grid
 };
 
-// x: n × in calibration inputs shared by the layers; w: their weights stacked (out × in, all
-// layers' rows one after another). Throws precis::Error for empty inputs or non-finite values.
+// The search objective: mean squared difference of two outputs of count values.
+double awq_output_mse(const float* a, const float* b, std::int64_t count);
+
+// mean_t |x_tj| per input channel of x (n × in): the activation statistic the scales grow from.
+std::vector<double> awq_mean_abs(const float* x, std::int64_t n, std::int64_t in);
+
+// The error of a candidate (the group's weights stacked, out × in, fake-quantized and unscaled)
+// on the module it feeds, against that module's unquantized output.
+using AwqCandidateLoss = std::function<double(const float* candidate)>;
+
+// The scale search with the caller's objective. w: the group's weights stacked, tensor_rows the
+// rows of each tensor in the stack. Throws precis::Error for empty or non-finite weights or
+// statistics of the wrong size.
+AwqScaleResult awq_search_scale(const std::vector<double>& mean_abs, const float* w,
+                                const std::vector<std::int64_t>& tensor_rows, std::int64_t in,
+                                formats::GroupQuantizer& quantizer, const AwqOptions& options,
+                                const AwqCandidateLoss& loss);
+
+// The scale search on one layer's own output X·Wᵀ. x: n × in calibration inputs shared by the
+// layers; w: their weights stacked (out × in) and quantized as one tensor. Throws precis::Error
+// for empty inputs or non-finite values.
 AwqScaleResult awq_search_scale(const float* x, std::int64_t n, std::int64_t in, const float* w,
                                 std::int64_t out, formats::GroupQuantizer& quantizer,
                                 const AwqOptions& options);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "precis/core/aligned_buffer.hpp"
@@ -20,6 +21,8 @@ namespace precis::ptq {
 namespace {
 
 using model::LinearSite;
+
+constexpr const char* kHead = "lm_head.weight";
 
 struct Site {
   LinearSite site;
@@ -61,6 +64,23 @@ class Calibration {
   }
 
   std::int64_t rows() const { return std::int64_t(windows_.count) * windows_.length; }
+  int windows() const { return windows_.count; }
+  int length() const { return windows_.length; }
+  int batch() const { return batch_; }
+  // The head's operand (final norm of the current hidden states) for every window; observer as
+  // in run.
+  template <typename Observer>
+  void run_head(Observer&& observe) {
+    AlignedBuffer<float> x(std::size_t(std::int64_t(batch_) * windows_.length * d_));
+    for (int b0 = 0; b0 < windows_.count; b0 += batch_) {
+      const int nb = std::min(batch_, windows_.count - b0);
+      forward_.head_input(hidden_.data() + row0(b0) * d_, nb, windows_.length, x.data());
+      observe(x.data(), std::int64_t(nb) * windows_.length, d_, row0(b0));
+    }
+  }
+
+  // For running parts of a block on captured inputs, up to batch() windows at a time.
+  model::BlockForward& forward() { return forward_; }
 
   // Runs block l over every window; observer sees each batch's site inputs with the global index
   // of its first row. With keep_output the outputs replace the hidden states afterwards.
@@ -118,11 +138,32 @@ PackedWeight pack_rtn(float* w, const Shape& s, const formats::FormatSpec& spec)
   return p;
 }
 
+// GPTQ of one tensor against the Hessian of its input; the result replaces the weight and is
+// kept packed.
+void gptq_tensor(model::Model& m, const std::string& name, const float* hessian,
+                 const ModelPtqOptions& opt, ModelPtqResult& result) {
+  const Shape s = tensor_shape(m, name);
+  const formats::FormatSpec spec = spec_for(m, name, opt.spec);
+  auto quantizer = formats::make_group_quantizer(spec);
+  float* w = tensor_data(m, name);
+  GptqResult r;
+  try {
+    r = gptq(w, s.rows, s.cols, hessian, *quantizer, opt.gptq);
+  } catch (const Error& e) {
+    fail("GPTQ of '{}': {}", name, e.what());
+  }
+  PackedWeight p{spec, s.rows, s.cols,
+                 std::vector<std::byte>(formats::make_format(spec)->packed_bytes(s.rows, s.cols))};
+  pack(r, *quantizer, p.bytes.data());
+  std::memcpy(w, r.q.data(), std::size_t(s.rows * s.cols) * sizeof(float));
+  result.packed.emplace(name, std::move(p));
+}
+
 void gptq_model(model::Model& m, Calibration& cal, const ModelPtqOptions& opt,
                 ModelPtqResult& result, const ProgressFn& progress) {
   const int layers = m.config().n_layers;
   kernels::Gemm gemm(opt.gptq.threads);
-  const std::int64_t total = std::int64_t(layers) * 5;
+  const std::int64_t total = std::int64_t(layers) * 5 + (opt.include_head ? 1 : 0);
   std::int64_t done = 0;
   for (int l = 0; l < layers; ++l) {
     for (const Site& site : layer_sites(l)) {
@@ -133,33 +174,23 @@ void gptq_model(model::Model& m, Calibration& cal, const ModelPtqOptions& opt,
                 if (s == site.site) h.add(x, n, gemm);
               });
       const AlignedBuffer<float> hm = h.matrix();
-      for (const std::string& name : site.tensors) {
-        const Shape s = tensor_shape(m, name);
-        const formats::FormatSpec spec = spec_for(m, name, opt.spec);
-        auto quantizer = formats::make_group_quantizer(spec);
-        float* w = tensor_data(m, name);
-        GptqResult r;
-        try {
-          r = gptq(w, s.rows, s.cols, hm.data(), *quantizer, opt.gptq);
-        } catch (const Error& e) {
-          fail("GPTQ of '{}': {}", name, e.what());
-        }
-        PackedWeight p{
-            spec, s.rows, s.cols,
-            std::vector<std::byte>(formats::make_format(spec)->packed_bytes(s.rows, s.cols))};
-        pack(r, *quantizer, p.bytes.data());
-        std::memcpy(w, r.q.data(), std::size_t(s.rows * s.cols) * sizeof(float));
-        result.packed.emplace(name, std::move(p));
-      }
+      for (const std::string& name : site.tensors) gptq_tensor(m, name, hm.data(), opt, result);
       if (progress) progress(++done, total, fmt::format("block {} {}", l, site.tensors[0]));
     }
     // The quantized block's outputs feed the next block.
     cal.run(l, true, [](LinearSite, const float*, std::int64_t, std::int64_t, std::int64_t) {});
     if (progress) progress(++done, total, fmt::format("block {} done", l));
   }
+  if (!opt.include_head) return;
+  // The head sees the final norm of the quantized model's last hidden states.
+  Hessian<float> h(m.config().d_model);
+  cal.run_head(
+      [&](const float* x, std::int64_t n, std::int64_t, std::int64_t) { h.add(x, n, gemm); });
+  gptq_tensor(m, kHead, h.matrix().data(), opt, result);
+  if (progress) progress(++done, total, "head");
 }
 
-// Captured inputs of one site: an evenly strided sample of the calibration rows.
+// Captured inputs of one site for the sampled windows, window after window.
 struct SiteInputs {
   std::int64_t in = 0, n = 0;
   AlignedBuffer<float> x;
@@ -170,29 +201,112 @@ void divide_columns(SiteInputs& s, const std::vector<float>& scale) {
     for (std::int64_t j = 0; j < s.in; ++j) s.x[t * s.in + j] /= scale[j];
 }
 
+// The reference's objective for q/k/v and gate/up: the output of the whole attention (o_proj's
+// product) or MLP (down's product) for the captured inputs, with the group's weights replaced in
+// the arena by each candidate; o_proj and down keep their unquantized weights.
+class ModuleObjective {
+ public:
+  ModuleObjective(Calibration& cal, int layer, LinearSite site, const SiteInputs& x, float* w,
+                  std::int64_t weights, std::int64_t d_model)
+      : cal_(cal),
+        layer_(layer),
+        site_(site),
+        x_(x),
+        w_(w),
+        weights_(weights),
+        original_(std::size_t(weights)),
+        reference_(std::size_t(x.n * d_model)),
+        y_(std::size_t(x.n * d_model)) {
+    std::memcpy(original_.data(), w, std::size_t(weights) * sizeof(float));
+    run(reference_.data());
+  }
+  ~ModuleObjective() { restore(); }
+  ModuleObjective(const ModuleObjective&) = delete;
+  ModuleObjective& operator=(const ModuleObjective&) = delete;
+
+  double operator()(const float* candidate) {
+    std::memcpy(w_, candidate, std::size_t(weights_) * sizeof(float));
+    run(y_.data());
+    return awq_output_mse(y_.data(), reference_.data(), std::int64_t(y_.size()));
+  }
+  // The group's unquantized weights (the arena holds the last candidate during the search).
+  const float* original() const { return original_.data(); }
+  void restore() { std::memcpy(w_, original_.data(), std::size_t(weights_) * sizeof(float)); }
+
+ private:
+  void run(float* y) {
+    const int T = cal_.length(), windows = int(x_.n / T);
+    const std::int64_t d = std::int64_t(y_.size()) / x_.n;
+    for (int w0 = 0; w0 < windows; w0 += cal_.batch()) {
+      const int nb = std::min(cal_.batch(), windows - w0);
+      const float* x = x_.x.data() + std::int64_t(w0) * T * x_.in;
+      float* out = y + std::int64_t(w0) * T * d;
+      if (site_ == LinearSite::Qkv)
+        cal_.forward().attention_output(layer_, x, out, nb, T);
+      else
+        cal_.forward().mlp_output(layer_, x, out, nb, T);
+    }
+  }
+
+  Calibration& cal_;
+  int layer_;
+  LinearSite site_;
+  const SiteInputs& x_;
+  float* w_;
+  std::int64_t weights_;
+  AlignedBuffer<float> original_, reference_, y_;
+};
+
+// Rows r0.. r0+n of the calibration (windows of T rows) into dst where slot gives the window a
+// place in the sample.
+void copy_sampled_rows(const float* x, std::int64_t n, std::int64_t in, std::int64_t r0, int T,
+                       const std::vector<int>& slot, SiteInputs& dst) {
+  for (std::int64_t r = 0; r < n; ++r) {
+    const int k = slot[std::size_t((r0 + r) / T)];
+    if (k >= 0)
+      std::memcpy(dst.x.data() + (std::int64_t(k) * T + (r0 + r) % T) * in, x + r * in,
+                  in * sizeof(float));
+  }
+}
+
+// The clip search (on the scaled weights and the inputs divided by the scales), then RTN.
+void awq_clip_and_pack(model::Model& m, const std::string& name, const SiteInputs& x, bool clip,
+                       const ModelPtqOptions& opt, ModelPtqResult& result) {
+  const Shape s = tensor_shape(m, name);
+  const formats::FormatSpec spec = spec_for(m, name, opt.spec);
+  float* w = tensor_data(m, name);
+  if (clip && opt.awq_clip) {
+    auto quantizer = formats::make_group_quantizer(spec);
+    const auto th = awq_search_clip(x.x.data(), x.n, s.cols, w, s.rows, *quantizer, opt.awq);
+    awq_apply_clip(w, s.rows, s.cols, quantizer->group_columns(s.cols), th);
+  }
+  result.packed.emplace(name, pack_rtn(w, s, spec));
+}
+
 void awq_model(model::Model& m, Calibration& cal, const ModelPtqOptions& opt,
                ModelPtqResult& result, const ProgressFn& progress) {
   const model::ModelConfig& cfg = m.config();
-  const std::int64_t rows = cal.rows();
-  const std::int64_t stride = std::max<std::int64_t>(
-      1, (rows + opt.awq_tokens - 1) / std::max<std::int64_t>(1, opt.awq_tokens));
-  const std::int64_t sampled = (rows + stride - 1) / stride;
-  const std::int64_t total = std::int64_t(cfg.n_layers) * 2;
+  // Whole windows, evenly strided, about awq_tokens rows: the attention in the q/k/v objective
+  // needs every window's tokens in order.
+  const int T = cal.length();
+  const int sampled = int(std::clamp<std::int64_t>((opt.awq_tokens + T - 1) / T, 1, cal.windows()));
+  std::vector<int> slot(std::size_t(cal.windows()), -1);
+  for (int i = 0; i < sampled; ++i)
+    slot[std::size_t(std::int64_t(i) * cal.windows() / sampled)] = i;
+  const std::int64_t total = std::int64_t(cfg.n_layers) * 2 + (opt.include_head ? 1 : 0);
   std::int64_t done = 0;
   for (int l = 0; l < cfg.n_layers; ++l) {
     const auto sites = layer_sites(l);
     std::array<SiteInputs, 4> inputs;
     for (std::size_t i = 0; i < sites.size(); ++i) {
       inputs[i].in = tensor_shape(m, sites[i].tensors[0]).cols;
-      inputs[i].n = sampled;
-      inputs[i].x.resize(std::size_t(sampled * inputs[i].in));
+      inputs[i].n = std::int64_t(sampled) * T;
+      inputs[i].x.resize(std::size_t(inputs[i].n * inputs[i].in));
     }
     // One pass of the unquantized block: its site inputs, and its outputs for the next block.
     cal.run(l, true,
             [&](LinearSite s, const float* x, std::int64_t n, std::int64_t in, std::int64_t r0) {
-              SiteInputs& dst = inputs[static_cast<std::size_t>(s)];
-              for (std::int64_t r = (r0 + stride - 1) / stride * stride - r0; r < n; r += stride)
-                std::memcpy(dst.x.data() + (r0 + r) / stride * in, x + r * in, in * sizeof(float));
+              copy_sampled_rows(x, n, in, r0, T, slot, inputs[static_cast<std::size_t>(s)]);
             });
     if (progress) progress(++done, total, fmt::format("block {} captured", l));
 
@@ -201,14 +315,22 @@ void awq_model(model::Model& m, Calibration& cal, const ModelPtqOptions& opt,
       const Site& site = sites[i];
       const bool o_site = site.site == LinearSite::O;
       if (o_site && !cfg.extra_norm && cfg.n_kv_heads != cfg.n_heads) continue;
+      std::vector<std::int64_t> rows;
+      for (const auto& name : site.tensors) rows.push_back(tensor_shape(m, name).rows);
       std::int64_t out = 0;
-      for (const auto& name : site.tensors) out += tensor_shape(m, name).rows;
-      const std::int64_t in = inputs[i].in;
+      for (const std::int64_t r : rows) out += r;
+      const SiteInputs& x = inputs[i];
       float* w = tensor_data(m, site.tensors[0]);  // the group's tensors are adjacent
       auto quantizer = formats::make_group_quantizer(spec_for(m, site.tensors[0], opt.spec));
-      const AwqScaleResult sr =
-          awq_search_scale(inputs[i].x.data(), inputs[i].n, in, w, out, *quantizer, opt.awq);
-      awq_scale_weights(w, out, in, sr.scales);
+      AwqScaleResult sr;
+      if (site.site == LinearSite::Qkv || site.site == LinearSite::GateUp) {
+        ModuleObjective objective(cal, l, site.site, x, w, out * x.in, cfg.d_model);
+        sr = awq_search_scale(awq_mean_abs(x.x.data(), x.n, x.in), objective.original(), rows, x.in,
+                              *quantizer, opt.awq, std::ref(objective));
+      } else {
+        sr = awq_search_scale(x.x.data(), x.n, x.in, w, out, *quantizer, opt.awq);
+      }
+      awq_scale_weights(w, out, x.in, sr.scales);
       switch (site.site) {
         case LinearSite::Qkv:
           awq_fold_into_norm(tensor_data(m, p + "input_layernorm.weight"), sr.scales);
@@ -233,23 +355,33 @@ void awq_model(model::Model& m, Calibration& cal, const ModelPtqOptions& opt,
       divide_columns(inputs[i], sr.scales);
       result.awq_alpha[site.tensors[0]] = sr.alpha;
     }
-    for (std::size_t i = 0; i < sites.size(); ++i) {
+    for (std::size_t i = 0; i < sites.size(); ++i)
       for (const std::string& name : sites[i].tensors) {
-        const Shape s = tensor_shape(m, name);
-        const formats::FormatSpec spec = spec_for(m, name, opt.spec);
-        float* w = tensor_data(m, name);
-        const bool rope_mixed = name.ends_with("q_proj.weight") || name.ends_with("k_proj.weight");
-        if (!rope_mixed) {
-          auto quantizer = formats::make_group_quantizer(spec);
-          const auto th = awq_search_clip(inputs[i].x.data(), inputs[i].n, s.cols, w, s.rows,
-                                          *quantizer, opt.awq);
-          awq_apply_clip(w, s.rows, s.cols, quantizer->group_columns(s.cols), th);
-        }
-        result.packed.emplace(name, pack_rtn(w, s, spec));
+        // q and k: their errors RoPE and the softmax mix, so the reference does not clip them.
+        const bool clip = !name.ends_with("q_proj.weight") && !name.ends_with("k_proj.weight");
+        awq_clip_and_pack(m, name, inputs[i], clip, opt, result);
       }
-    }
     if (progress) progress(++done, total, fmt::format("block {} quantized", l));
   }
+  if (!opt.include_head) return;
+  // The head (which the reference leaves unquantized) as one more layer: scales from the final
+  // norm's outputs of the unquantized model on its own output, folded into the final norm gain.
+  SiteInputs head{cfg.d_model, std::int64_t(sampled) * T,
+                  AlignedBuffer<float>(std::size_t(std::int64_t(sampled) * T * cfg.d_model))};
+  cal.run_head([&](const float* x, std::int64_t n, std::int64_t in, std::int64_t r0) {
+    copy_sampled_rows(x, n, in, r0, T, slot, head);
+  });
+  const Shape hs = tensor_shape(m, kHead);
+  float* w = tensor_data(m, kHead);
+  auto quantizer = formats::make_group_quantizer(spec_for(m, kHead, opt.spec));
+  const AwqScaleResult sr =
+      awq_search_scale(head.x.data(), head.n, head.in, w, hs.rows, *quantizer, opt.awq);
+  awq_scale_weights(w, hs.rows, hs.cols, sr.scales);
+  awq_fold_into_norm(tensor_data(m, "model.norm.weight"), sr.scales);
+  divide_columns(head, sr.scales);
+  result.awq_alpha[kHead] = sr.alpha;
+  awq_clip_and_pack(m, kHead, head, true, opt, result);
+  if (progress) progress(++done, total, "head");
 }
 
 }  // namespace
@@ -259,6 +391,11 @@ ModelPtqResult quantize_model(model::Model& model, const CalibrationWindows& win
   require(options.batch >= 1, "PTQ: calibration batch must be positive (got {})", options.batch);
   require(options.awq_tokens >= 1, "AWQ: token sample must be positive (got {})",
           options.awq_tokens);
+  require(!options.include_head || !model.config().tied_head,
+          "--head: this model's output head is tied to the token embedding; quantizing it would "
+          "quantize the embedding too, which precis keeps fp32 (and AWQ's scales cannot fold "
+          "into a tied head); quantize without --head, or train with an untied head");
+  if (options.include_head) spec_for(model, kHead, options.spec);
   // Every tensor's format is checked before any calibration work.
   for (int l = 0; l < model.config().n_layers; ++l)
     for (const Site& site : layer_sites(l))

@@ -11,14 +11,19 @@
 // packed tensor, as RTN stores them; GPTQ's rows are independent otherwise, so fusing would give
 // the same values.
 //
-// AWQ follows llm-awq's run_awq: block l's inputs come from the unquantized blocks before it; the
-// inputs of its four products are captured in one pass; per group sharing an input the scale
-// search runs on the stacked weights and the scales fold into the producer of the input (ln1 gain
-// for q/k/v, ln2 gain for gate/up, the rows of up for down, the rows of v for o when every query
-// head has its own KV head, else o is not scaled; with extra_norm, o and down fold into their own
-// norms); then the clip search for every tensor but q and k (whose errors RoPE and the softmax
-// mix, so the reference skips them); then round-to-nearest of the scaled, clipped weights. The
-// folded norm gains and rows change the checkpoint's F32 tensors too.
+// AWQ follows llm-awq's run_awq: block l's inputs come from the unquantized blocks before it (the
+// reference runs every block of the fp model, scaled but not quantized); the inputs of its four
+// products are captured in one pass, over whole calibration windows (evenly strided, about
+// awq_tokens rows). Per group sharing an input the scale search runs on the group's original
+// weights against the output of the module the group feeds: the whole attention (o_proj's
+// product) for q/k/v, the whole MLP (down's product) for gate/up, the layer itself for o and down,
+// all references computed with the unquantized block. The scales fold into the producer of the
+// input (ln1 gain for q/k/v, ln2 gain for gate/up, the rows of up for down, the rows of v for o
+// when every query head has its own KV head, else o is not scaled; with extra_norm, o and down
+// fold into their own norms); then the clip search on the scaled weights and inputs for every
+// tensor but q and k (whose errors RoPE and the softmax mix, so the reference skips them); then
+// round-to-nearest of the scaled, clipped weights. The folded norm gains and rows change the
+// checkpoint's F32 tensors too.
 #pragma once
 
 #include <cstddef>
@@ -46,6 +51,11 @@ struct ModelPtqOptions {
   // AWQ searches on an evenly strided sample of this many calibration tokens per block (its
   // cost is linear in it; llm-awq uses 128 × 512).
   std::int64_t awq_tokens = 8192;
+  bool awq_clip = true;  // the clip search (off only to measure what it contributes)
+  // Also the output head lm_head.weight, calibrated on the final norm's outputs (GPTQ: of the
+  // quantized model; AWQ: of the unquantized one, scales folded into the final norm gain).
+  // Refused for a tied head.
+  bool include_head = false;
   int batch = 8;  // calibration windows per block call (bounds the activation scratch)
 };
 

@@ -68,7 +68,7 @@ int ptq_quantize_checkpoint(const std::filesystem::path& in, const std::filesyst
   for (const auto& [key, value] : file.metadata()) writer.set_metadata(key, value);
   nlohmann::json record{{"method", method_name(o.ptq.method)},
                         {"format", o.ptq.spec.canonical()},
-                        {"include_head", false},
+                        {"include_head", o.ptq.include_head},
                         {"calibration",
                          {{"data", o.data.string()},
                           {"split", "train"},
@@ -87,6 +87,8 @@ int ptq_quantize_checkpoint(const std::filesystem::path& in, const std::filesyst
     record["clip_steps"] = o.ptq.awq.clip_steps;
     record["clip_tokens"] = o.ptq.awq.clip_tokens;
     record["awq_tokens"] = o.ptq.awq_tokens;
+    record["clip"] = o.ptq.awq_clip;
+    record["scale_objective"] = "module output";
     record["alpha"] = result.awq_alpha;
   }
   writer.set_metadata("format", "pt");
