@@ -2,7 +2,7 @@
 torch.compile), on the issue's four configurations, all in one run.
 
     bench_train.py PRECIS_BIN [--configs 0,1,2,3] [--steps N] [--threads K] [--no-compile]
-                   [--peak-gflops-per-core 97]
+                   [--peak-gflops-per-core 97] [--omp-passive]
 
 precis runs fp32, bf16 compute and fake-quant W4/A8/KV8; PyTorch runs fp32 under the runtime
 settings that suit it best (its command alone: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
@@ -10,6 +10,10 @@ OMP_WAIT_POLICY=PASSIVE MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD
 Reports wall tokens/s and tokens per CPU-second (user + sys, robust on a shared machine), both
 of the training steps only on both sides (precis's whole process per CPU-second in brackets),
 MFU per CPU-second against the measured per-core fp32 peak, and peak RSS.
+
+--omp-passive runs precis under OMP_WAIT_POLICY=PASSIVE too (PyTorch always is): on a machine
+shared with other work, libgomp's default spinning at barriers burns the CPU time a descheduled
+partner thread needs, which wrecks multi-threaded runs (see bench/README.md, Training).
 """
 import argparse
 import json
@@ -39,7 +43,7 @@ def child_run(cmd, env=None):
     return proc.stdout
 
 
-def precis_run(binary, data, cfg, policy, steps, threads, tmp):
+def precis_run(binary, data, cfg, policy, steps, threads, tmp, passive):
     d, L, H, T, B = cfg
     out_dir = os.path.join(tmp, f"run-{d}-{policy}")
     extra = {"fp32": [], "bf16": ["--compute", "bf16"],
@@ -47,8 +51,9 @@ def precis_run(binary, data, cfg, policy, steps, threads, tmp):
     cmd = [binary, "train", "--data", data, "-o", out_dir, "--d-model", str(d), "--layers", str(L),
            "--heads", str(H), "--context", str(T), "--batch", str(B), "--steps", str(steps),
            "--eval-tokens", str(T), "--threads", str(threads)] + extra
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE") if passive else None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    child_run(cmd)
+    child_run(cmd, env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     s = json.load(open(os.path.join(out_dir, "summary.json")))
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -81,6 +86,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--peak-gflops-per-core", type=float, default=97.0)
+    ap.add_argument("--omp-passive", action="store_true")
     a = ap.parse_args()
     # Rates per CPU-second already divide out the thread count: compare them with one core.
     peak_core = a.peak_gflops_per_core * 1e9
@@ -95,7 +101,8 @@ def main():
         for i in map(int, a.configs.split(",")):
             cfg = CONFIGS[i]
             fpt = flops_per_token(cfg[0], cfg[1], cfg[3])
-            runs = [(f"precis {p}", lambda p=p: precis_run(a.precis, data, cfg, p, a.steps, a.threads, tmp))
+            runs = [(f"precis {p}", lambda p=p: precis_run(a.precis, data, cfg, p, a.steps, a.threads, tmp,
+                                                 a.omp_passive))
                     for p in ("fp32", "bf16", "w4a8kv8")]
             runs.append(("torch eager", lambda: torch_run(cfg, "eager", a.steps, a.threads)))
             if not a.no_compile:
