@@ -140,24 +140,24 @@ TEST(GgufTokenizer, RefusesWhatItCannotUse) {
   v = tiny_bpe();
   v.pre = "no-such-pre";
   EXPECT_THROW(make_bpe_tokenizer(v, "x"), Error);
-  // More tokens than uint16 ids can name: refused when the file is read.
+  // More tokens than uint16 ids can name: refused when the tokenizer is built from the file.
   io::GgufWriter w;
   v = tiny_bpe();
   v.tokens.resize(70000);
   for (std::size_t i = 9; i < v.tokens.size(); ++i) v.tokens[i] = fmt::format("t{}", i);
   v.types.resize(v.tokens.size(), GgufTokenType::Normal);
   v.scores.resize(v.tokens.size(), 0.0f);
-  add_gguf_vocab(v, w);
+  io::write_gguf_vocab(v, w);
   std::string image = w.serialize();
   auto file = io::GgufFile::parse(std::as_bytes(std::span(image)));
-  EXPECT_THROW(read_gguf_vocab(file), Error);
+  EXPECT_THROW(make_gguf_tokenizer(file, "x"), Error);
 }
 
 TEST(GgufVocab, RoundTripsThroughGguf) {
   io::GgufWriter w;
-  add_gguf_vocab(tiny_bpe(), w);
+  io::write_gguf_vocab(tiny_bpe(), w);
   std::string image = w.serialize();
-  auto v = read_gguf_vocab(io::GgufFile::parse(std::as_bytes(std::span(image))));
+  auto v = io::read_gguf_vocab(io::GgufFile::parse(std::as_bytes(std::span(image))));
   EXPECT_EQ(v.tokens, tiny_bpe().tokens);
   EXPECT_EQ(v.merges, tiny_bpe().merges);
   EXPECT_EQ(v.types, tiny_bpe().types);

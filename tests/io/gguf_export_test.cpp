@@ -50,17 +50,17 @@ TEST(GgufExportVocab, ByteSymbolsAreGpt2s) {
   EXPECT_EQ(gpt2_byte_symbol('\n'), "\xC4\x8A");  // U+010A 'Ċ'
   EXPECT_EQ(gpt2_byte_symbol(0xAD), "\xC5\x83");  // U+0143, the last stand-in
   EXPECT_EQ(gpt2_byte_symbol(0xFF), "\xC3\xBF");
-  const LlamaGgufVocab v = byte_level_bpe_vocab(0);
+  const GgufVocab v = byte_level_bpe_vocab(0);
   ASSERT_EQ(v.tokens.size(), 256u);
   for (std::size_t i = 0; i < 256; ++i)
     for (std::size_t j = i + 1; j < 256; ++j) ASSERT_NE(v.tokens[i], v.tokens[j]);
-  EXPECT_EQ(v.token_types[0], GgufTokenType::Control);
-  EXPECT_EQ(v.token_types[1], GgufTokenType::Normal);
+  EXPECT_EQ(v.types[0], GgufTokenType::Control);
+  EXPECT_EQ(v.types[1], GgufTokenType::Normal);
   EXPECT_THROW(byte_level_bpe_vocab(256), Error);
 }
 
 struct TinyModel {
-  LlamaGgufHyperparameters hp;
+  LlamaHyperparameters hp;
   std::vector<std::vector<float>> values;
   std::vector<LlamaExportTensor> tensors;
 };
@@ -68,7 +68,15 @@ struct TinyModel {
 // 1 layer, width 64, 2 heads of 32 with 1 KV head, MLP 96, vocab 256, untied.
 TinyModel tiny_model() {
   TinyModel m;
-  m.hp = {256, 32, 64, 1, 96, 2, 1, 1e-5, 10000};
+  m.hp = {.vocab_size = 256,
+          .hidden_size = 64,
+          .n_layers = 1,
+          .n_heads = 2,
+          .n_kv_heads = 1,
+          .intermediate_size = 96,
+          .max_positions = 32,
+          .rms_eps = 1e-5,
+          .rope_theta = 10000};
   const std::vector<std::tuple<std::string, std::int64_t, std::int64_t, bool>> shapes = {
       {"model.embed_tokens.weight", 256, 64, false},
       {"model.layers.0.input_layernorm.weight", 1, 64, true},
@@ -170,11 +178,11 @@ TEST_F(GgufExportFile, RefusesWhatLlamaCppCannotRunAndWritesNothing) {
   TinyModel m = tiny_model();
   auto bad_vocab = byte_level_bpe_vocab(0);
   bad_vocab.tokens.pop_back();
-  bad_vocab.token_types.pop_back();
+  bad_vocab.types.pop_back();
   EXPECT_THROW(write_llama_gguf(path_, "t", m.hp, bad_vocab, m.tensors, GgufType::F32), Error);
   auto odd = m.hp;
-  odd.head_count = 64;  // head size 1
-  odd.head_count_kv = 64;
+  odd.n_heads = 64;  // head size 1
+  odd.n_kv_heads = 64;
   EXPECT_THROW(write_llama_gguf(path_, "t", odd, byte_level_bpe_vocab(0), m.tensors, GgufType::F32),
                Error);
   auto renamed = m.tensors;

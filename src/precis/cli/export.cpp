@@ -103,21 +103,21 @@ TokenizerRecord find_tokenizer(const ExportArgs& a, const io::SafetensorsFile& f
 }
 
 // llama.cpp's SentencePiece vocabulary: the pieces with their scores and kinds.
-io::LlamaGgufVocab sentencepiece_vocab(const fs::path& model_file) {
+io::GgufVocab sentencepiece_vocab(const fs::path& model_file) {
   sentencepiece::SentencePieceProcessor sp;
   const auto status = sp.Load(model_file.string());
   require(status.ok(), "cannot load the SentencePiece model {}: {}", model_file.string(),
           status.ToString());
-  io::LlamaGgufVocab v;
+  io::GgufVocab v;
   v.model = "llama";
   for (int id = 0; id < sp.GetPieceSize(); ++id) {
     v.tokens.push_back(sp.IdToPiece(id));
     v.scores.push_back(sp.GetScore(id));
-    v.token_types.push_back(sp.IsUnknown(id)   ? io::GgufTokenType::Unknown
-                            : sp.IsControl(id) ? io::GgufTokenType::Control
-                            : sp.IsByte(id)    ? io::GgufTokenType::Byte
-                            : sp.IsUnused(id)  ? io::GgufTokenType::Unused
-                                               : io::GgufTokenType::Normal);
+    v.types.push_back(sp.IsUnknown(id)   ? io::GgufTokenType::Unknown
+                      : sp.IsControl(id) ? io::GgufTokenType::Control
+                      : sp.IsByte(id)    ? io::GgufTokenType::Byte
+                      : sp.IsUnused(id)  ? io::GgufTokenType::Unused
+                                         : io::GgufTokenType::Normal);
   }
   v.bos_id = sp.bos_id();
   v.eos_id = sp.eos_id();
@@ -132,7 +132,7 @@ io::LlamaGgufVocab sentencepiece_vocab(const fs::path& model_file) {
   return v;
 }
 
-io::LlamaGgufVocab vocab_of(const TokenizerRecord& t) {
+io::GgufVocab vocab_of(const TokenizerRecord& t) {
   if (!t.gguf_model.empty()) return io::vocab_of_gguf_model(io::GgufFile::open(t.gguf_model));
   const std::string kind = t.metadata.value("kind", "");
   if (kind == "bytes") return io::byte_level_bpe_vocab(t.metadata.value("eot_id", 0));
@@ -159,7 +159,7 @@ void run_export(const ExportArgs& a) {
           "{} uses extra_norm (RMSNorms before o_proj and down_proj), which llama.cpp's Llama "
           "graph does not have; such a model cannot be exported to GGUF",
           a.model);
-  const io::LlamaGgufVocab vocab = vocab_of(find_tokenizer(a, file));
+  const io::GgufVocab vocab = vocab_of(find_tokenizer(a, file));
 
   const auto quantized = ptq::quantized_tensors(file);
   const auto layout = model::parameter_layout(config);
@@ -185,16 +185,17 @@ void run_export(const ExportArgs& a) {
     }
   }
 
-  io::LlamaGgufHyperparameters hp;
+  io::LlamaHyperparameters hp;
   hp.vocab_size = config.vocab_size;
-  hp.context_length = config.context;
-  hp.embedding_length = config.d_model;
-  hp.block_count = config.n_layers;
-  hp.feed_forward_length = config.ffn_hidden;
-  hp.head_count = config.n_heads;
-  hp.head_count_kv = config.n_kv_heads;
+  hp.max_positions = config.context;
+  hp.hidden_size = config.d_model;
+  hp.n_layers = config.n_layers;
+  hp.intermediate_size = config.ffn_hidden;
+  hp.n_heads = config.n_heads;
+  hp.n_kv_heads = config.n_kv_heads;
+  hp.tied_embeddings = config.tied_head;
   hp.rms_eps = config.rms_eps;
-  hp.rope_freq_base = config.rope_theta;
+  hp.rope_theta = config.rope_theta;
   const auto report =
       io::write_llama_gguf(a.out, fs::path(a.model).stem().string(), hp, vocab, tensors, type);
 

@@ -1,5 +1,7 @@
 #include "precis/core/cpu_features.hpp"
 
+#include <cpuid.h>
+
 #include <cstdlib>
 #include <string_view>
 
@@ -16,7 +18,9 @@ CpuFeatures detect_cpu_features() {
   f.avx512vnni = __builtin_cpu_supports("avx512vnni");
   f.avx2 = __builtin_cpu_supports("avx2");
   f.fma = __builtin_cpu_supports("fma");
-  f.f16c = __builtin_cpu_supports("f16c");
+  // clang before 15 does not know "f16c" in __builtin_cpu_supports; CPUID leaf 1 says it directly.
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  f.f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
   return f;
 }
 

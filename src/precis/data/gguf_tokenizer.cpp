@@ -14,7 +14,7 @@ constexpr const char* kVocabFile = "tokenizer.gguf";
 std::string serialize(const GgufVocab& v) {
   io::GgufWriter w;
   w.set("general.type", "tokenizer");
-  add_gguf_vocab(v, w);
+  io::write_gguf_vocab(v, w);
   return w.serialize();
 }
 
@@ -25,12 +25,15 @@ GgufTokenizer::GgufTokenizer(GgufVocab vocab, std::string name)
   require(vocab_.eos_id >= 0 && static_cast<std::size_t>(vocab_.eos_id) < vocab_.tokens.size(),
           "the GGUF tokenizer has no end-of-sequence token (tokenizer.ggml.eos_token_id), which "
           "precis puts after every document: use a model file that names one");
+  require(vocab_.tokens.size() <= static_cast<std::size_t>(kMaxVocab),
+          "the GGUF vocabulary has {} tokens; precis stores token ids as uint16, so it takes 1 to "
+          "{} (this model's tokenizer cannot be used for a precis dataset)",
+          vocab_.tokens.size(), kMaxVocab);
   const int n = static_cast<int>(vocab_.tokens.size());
-  require(vocab_.types.size() == vocab_.tokens.size() &&
-              vocab_.scores.size() == vocab_.tokens.size() && n <= kMaxVocab,
-          "the GGUF vocabulary is inconsistent: {} tokens, {} token types, {} scores (at most {} "
-          "tokens)",
-          n, vocab_.types.size(), vocab_.scores.size(), kMaxVocab);
+  require(
+      vocab_.types.size() == vocab_.tokens.size() && vocab_.scores.size() == vocab_.tokens.size(),
+      "the GGUF vocabulary is inconsistent: {} tokens, {} token types, {} scores", n,
+      vocab_.types.size(), vocab_.scores.size());
   ids_.reserve(vocab_.tokens.size());
   for (int i = 0; i < n; ++i) {
     std::string& text = vocab_.tokens[i];
@@ -45,6 +48,9 @@ GgufTokenizer::GgufTokenizer(GgufVocab vocab, std::string name)
   }
   std::stable_sort(user_defined_.begin(), user_defined_.end(),
                    [&](int a, int b) { return vocab_.tokens[a].size() > vocab_.tokens[b].size(); });
+  // Saved explicitly, so that reading the saved file back (which fills the default in) gives the
+  // same bytes and the same sha256.
+  vocab_.add_space_prefix = vocab_.space_prefix();
   serialized_ = serialize(vocab_);
   sha256_ = sha256_hex(serialized_);
 }
@@ -110,8 +116,12 @@ void GgufTokenizer::save(const std::filesystem::path& dir) const {
 std::unique_ptr<Tokenizer> load_gguf_tokenizer(const std::filesystem::path& gguf,
                                                std::string name) {
   require(std::filesystem::is_regular_file(gguf), "the GGUF file {} does not exist", gguf.string());
-  GgufVocab vocab = read_gguf_vocab(io::GgufFile::open(gguf));
   if (name.empty()) name = "gguf:" + gguf.string();
+  return make_gguf_tokenizer(io::GgufFile::open(gguf), std::move(name));
+}
+
+std::unique_ptr<Tokenizer> make_gguf_tokenizer(const io::GgufFile& file, std::string name) {
+  GgufVocab vocab = io::read_gguf_vocab(file);
   if (vocab.model == "gpt2") return make_bpe_tokenizer(std::move(vocab), std::move(name));
   return make_spm_tokenizer(std::move(vocab), std::move(name));
 }

@@ -14,10 +14,15 @@
 #include <unordered_map>
 #include <vector>
 
-#include "precis/data/gguf_vocab.hpp"
 #include "precis/data/tokenizer.hpp"
+#include "precis/io/gguf_vocab.hpp"
 
 namespace precis::data {
+
+// The vocabulary is io's: one struct for the tokenizer.ggml.* keys, which the exporter writes and
+// these tokenizers encode with.
+using io::GgufTokenType;
+using io::GgufVocab;
 
 class GgufTokenizer : public Tokenizer {
  public:
@@ -55,6 +60,10 @@ class GgufTokenizer : public Tokenizer {
 
 std::unique_ptr<Tokenizer> make_bpe_tokenizer(GgufVocab vocab, std::string name);
 std::unique_ptr<Tokenizer> make_spm_tokenizer(GgufVocab vocab, std::string name);
+
+// The tokenizer in `file`'s tokenizer.ggml.* keys (load_gguf_tokenizer without the file system;
+// the import fuzzer's entry, tests/io/fuzz).
+std::unique_ptr<Tokenizer> make_gguf_tokenizer(const io::GgufFile& file, std::string name);
 
 // The tokenizer a dataset saved (metadata() and the file save() wrote into `dir`).
 std::unique_ptr<Tokenizer> load_saved_gguf_tokenizer(const nlohmann::json& metadata,

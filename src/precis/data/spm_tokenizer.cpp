@@ -78,7 +78,7 @@ class SpmTokenizer final : public GgufTokenizer {
           break;
       }
       // The space the encoder put before the text is not part of it.
-      if (i == 0 && vocab().add_space_prefix && !piece.empty() && piece[0] == ' ') {
+      if (i == 0 && vocab().space_prefix() && !piece.empty() && piece[0] == ' ') {
         piece.erase(0, 1);
       }
       out += piece;
@@ -90,7 +90,7 @@ class SpmTokenizer final : public GgufTokenizer {
   void encode_text(std::string_view raw, bool after_special,
                    std::vector<std::uint16_t>& out) const override {
     std::string text;
-    if (vocab().add_space_prefix && after_special) text = kVisibleSpace;
+    if (vocab().space_prefix() && after_special) text = kVisibleSpace;
     for (char c : raw) {
       if (c == ' ') {
         text += kVisibleSpace;

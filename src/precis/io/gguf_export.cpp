@@ -30,84 +30,37 @@ std::uint32_t u32(std::int64_t v, const char* what) {
   return static_cast<std::uint32_t>(v);
 }
 
-void check_hyperparameters(const LlamaGgufHyperparameters& hp) {
-  require(hp.vocab_size > 0 && hp.context_length > 0 && hp.embedding_length > 0 &&
-              hp.block_count > 0 && hp.feed_forward_length > 0 && hp.head_count > 0 &&
-              hp.head_count_kv > 0,
-          "GGUF export: every size of the model must be positive");
-  require(hp.embedding_length % hp.head_count == 0 && hp.head_count % hp.head_count_kv == 0,
-          "GGUF export: {} heads ({} KV) do not divide the width {}", hp.head_count,
-          hp.head_count_kv, hp.embedding_length);
-  require(hp.head_dim() % 2 == 0, "GGUF export: head size {} is odd; RoPE needs it even",
-          hp.head_dim());
-}
-
 void set_hyperparameters(GgufWriter& w, const std::string& model_name,
-                         const LlamaGgufHyperparameters& hp, GgufType type) {
+                         const LlamaHyperparameters& hp, GgufType type) {
   w.set("general.architecture", std::string("llama"));
   w.set("general.name", model_name);
   w.set("general.file_type", llama_file_type(type));
   if (is_block_type(type)) w.set("general.quantization_version", std::uint32_t{2});
   w.set("llama.vocab_size", u32(hp.vocab_size, "vocab_size"));
-  w.set("llama.context_length", u32(hp.context_length, "context_length"));
-  w.set("llama.embedding_length", u32(hp.embedding_length, "embedding_length"));
-  w.set("llama.block_count", u32(hp.block_count, "block_count"));
-  w.set("llama.feed_forward_length", u32(hp.feed_forward_length, "feed_forward_length"));
-  w.set("llama.attention.head_count", u32(hp.head_count, "head_count"));
-  w.set("llama.attention.head_count_kv", u32(hp.head_count_kv, "head_count_kv"));
+  w.set("llama.context_length", u32(hp.max_positions, "context_length"));
+  w.set("llama.embedding_length", u32(hp.hidden_size, "embedding_length"));
+  w.set("llama.block_count", u32(hp.n_layers, "block_count"));
+  w.set("llama.feed_forward_length", u32(hp.intermediate_size, "feed_forward_length"));
+  w.set("llama.attention.head_count", u32(hp.n_heads, "head_count"));
+  w.set("llama.attention.head_count_kv", u32(hp.n_kv_heads, "head_count_kv"));
   w.set("llama.attention.layer_norm_rms_epsilon", static_cast<float>(hp.rms_eps));
-  w.set("llama.rope.freq_base", static_cast<float>(hp.rope_freq_base));
+  w.set("llama.rope.freq_base", static_cast<float>(hp.rope_theta));
   w.set("llama.rope.dimension_count", u32(hp.head_dim(), "rope.dimension_count"));
 }
 
-void set_vocab(GgufWriter& w, const LlamaGgufVocab& v, std::int64_t vocab_size) {
-  if (!v.verbatim.empty()) {
-    require(static_cast<std::int64_t>(v.tokens.size()) == vocab_size,
-            "GGUF export: the tokenizer has {} tokens but the model's vocabulary is {}; export "
-            "the model with the tokenizer it was trained with",
-            v.tokens.size(), vocab_size);
-    for (const GgufKeyValue& kv : v.verbatim) w.set(kv.key, kv.value);
-    return;
-  }
-  require(v.model == "gpt2" || v.model == "llama",
-          "GGUF export: tokenizer model '{}' is neither gpt2 (byte-level BPE) nor llama "
-          "(SentencePiece)",
-          v.model);
+void set_vocab(GgufWriter& w, const GgufVocab& v, std::int64_t vocab_size) {
   require(static_cast<std::int64_t>(v.tokens.size()) == vocab_size,
           "GGUF export: the tokenizer has {} tokens but the model's vocabulary is {}; export the "
           "model with the tokenizer it was trained with",
           v.tokens.size(), vocab_size);
-  require(v.token_types.size() == v.tokens.size() &&
-              (v.scores.empty() || v.scores.size() == v.tokens.size()),
-          "GGUF export: token types/scores do not match the {} tokens", v.tokens.size());
-  w.set("tokenizer.ggml.model", v.model);
-  if (!v.pre.empty()) w.set("tokenizer.ggml.pre", v.pre);
-  w.set("tokenizer.ggml.tokens", GgufArray(v.tokens));
-  if (!v.scores.empty()) w.set("tokenizer.ggml.scores", GgufArray(v.scores));
-  std::vector<std::int32_t> types(v.token_types.size());
-  std::transform(v.token_types.begin(), v.token_types.end(), types.begin(),
-                 [](GgufTokenType t) { return static_cast<std::int32_t>(t); });
-  w.set("tokenizer.ggml.token_type", GgufArray(std::move(types)));
-  if (v.model == "gpt2") w.set("tokenizer.ggml.merges", GgufArray(v.merges));
-  auto set_id = [&](const char* key, std::int64_t id) {
-    if (id < 0) return;
-    require(id < vocab_size, "GGUF export: {} {} is outside the vocabulary", key, id);
-    w.set(key, static_cast<std::uint32_t>(id));
-  };
-  set_id("tokenizer.ggml.bos_token_id", v.bos_id);
-  set_id("tokenizer.ggml.eos_token_id", v.eos_id);
-  set_id("tokenizer.ggml.unknown_token_id", v.unk_id);
-  set_id("tokenizer.ggml.padding_token_id", v.pad_id);
-  w.set("tokenizer.ggml.add_bos_token", v.add_bos);
-  w.set("tokenizer.ggml.add_eos_token", v.add_eos);
-  if (v.add_space_prefix) w.set("tokenizer.ggml.add_space_prefix", *v.add_space_prefix);
+  write_gguf_vocab(v, w);
 }
 
 // Number of heads whose q/k rows llama.cpp's converter permutes, or 0 for other tensors.
-std::int64_t permuted_heads(const std::string& gguf_name, const LlamaGgufHyperparameters& hp) {
+std::int64_t permuted_heads(const std::string& gguf_name, const LlamaHyperparameters& hp) {
   auto ends_with = [&](std::string_view s) { return gguf_name.ends_with(s); };
-  if (ends_with(".attn_q.weight")) return hp.head_count;
-  if (ends_with(".attn_k.weight")) return hp.head_count_kv;
+  if (ends_with(".attn_q.weight")) return hp.n_heads;
+  if (ends_with(".attn_k.weight")) return hp.n_kv_heads;
   return 0;
 }
 
@@ -188,11 +141,10 @@ GgufType export_type_for_row(GgufType requested, std::int64_t cols) {
 
 std::vector<ExportedTensor> write_llama_gguf(const std::filesystem::path& out,
                                              const std::string& model_name,
-                                             const LlamaGgufHyperparameters& hp,
-                                             const LlamaGgufVocab& vocab,
+                                             const LlamaHyperparameters& hp, const GgufVocab& vocab,
                                              std::span<const LlamaExportTensor> tensors,
                                              GgufType type) {
-  check_hyperparameters(hp);
+  check_llama_hyperparameters(hp, "GGUF export");
   GgufWriter writer;
   set_hyperparameters(writer, model_name, hp, type);
   set_vocab(writer, vocab, hp.vocab_size);

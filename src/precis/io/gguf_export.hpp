@@ -9,7 +9,8 @@
 // packed in exactly that type is copied block for block, never requantized.
 //
 // io/ knows nothing of precis's Model or tokenizers: the caller (cli/export.cpp) describes the
-// model with the plain structs below.
+// model with plain structs: LlamaHyperparameters (the importers' too), GgufVocab (data's GGUF
+// tokenizers' too) and the tensors below.
 #pragma once
 
 #include <cstddef>
@@ -21,43 +22,10 @@
 #include <vector>
 
 #include "precis/formats/spec.hpp"
-#include "precis/io/gguf_file.hpp"
-#include "precis/io/gguf_token_type.hpp"
+#include "precis/io/gguf_vocab.hpp"
+#include "precis/io/llama_hyperparameters.hpp"
 
 namespace precis::io {
-
-// The llama.* keys llama.cpp reads for a Llama model.
-struct LlamaGgufHyperparameters {
-  std::int64_t vocab_size = 0;
-  std::int64_t context_length = 0;
-  std::int64_t embedding_length = 0;
-  std::int64_t block_count = 0;
-  std::int64_t feed_forward_length = 0;
-  std::int64_t head_count = 0;
-  std::int64_t head_count_kv = 0;
-  double rms_eps = 1e-5;
-  double rope_freq_base = 10000;
-
-  std::int64_t head_dim() const { return head_count > 0 ? embedding_length / head_count : 0; }
-};
-
-// The tokenizer.ggml.* keys.
-struct LlamaGgufVocab {
-  std::string model;  // "gpt2" (byte-level BPE) or "llama" (SentencePiece)
-  std::string pre;    // gpt2 pre-tokenizer name ("default"); unused for llama
-  std::vector<std::string> tokens;
-  std::vector<GgufTokenType> token_types;
-  std::vector<float> scores;        // llama only (empty: not written)
-  std::vector<std::string> merges;  // gpt2 only; llama.cpp requires the key even when empty
-  std::int64_t bos_id = -1, eos_id = -1, unk_id = -1, pad_id = -1;  // -1: not written
-  bool add_bos = false;
-  bool add_eos = false;
-  std::optional<bool> add_space_prefix;  // llama only
-  // When not empty, these tokenizer.* keys are written as they are instead of the fields above
-  // (a GGUF model's own tokenizer, copied unchanged so that llama.cpp tokenizes as before);
-  // `model` and `tokens` are then informational.
-  std::vector<GgufKeyValue> verbatim;
-};
 
 // One tensor of the model under its Hugging Face name, (out, in) layout (rows = 1 for a vector).
 // `values` always holds the fp32 values; `packed` optionally the same tensor already quantized in
@@ -94,12 +62,12 @@ formats::GgufType export_type_for_row(formats::GgufType requested, std::int64_t 
 
 // Builds and writes (atomically) the GGUF file. The tensors must be the complete Llama set
 // (no lm_head.weight for a tied head: llama.cpp then reuses token_embd.weight). Throws
-// precis::Error for an unknown tensor name, a size mismatch, values a block type refuses (NaN,
-// Inf), or hyperparameters llama.cpp cannot run (odd head size, heads not dividing the width).
+// precis::Error for an unknown tensor name, a size mismatch, a vocabulary whose size is not the
+// model's, values a block type refuses (NaN, Inf), or hyperparameters check_llama_hyperparameters
+// refuses (odd head size, heads not dividing the width, ...).
 std::vector<ExportedTensor> write_llama_gguf(const std::filesystem::path& out,
                                              const std::string& model_name,
-                                             const LlamaGgufHyperparameters& hp,
-                                             const LlamaGgufVocab& vocab,
+                                             const LlamaHyperparameters& hp, const GgufVocab& vocab,
                                              std::span<const LlamaExportTensor> tensors,
                                              formats::GgufType type);
 

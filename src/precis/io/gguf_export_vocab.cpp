@@ -31,29 +31,27 @@ std::string gpt2_byte_symbol(std::uint8_t byte) {
   return utf8(256 + rank);
 }
 
-LlamaGgufVocab byte_level_bpe_vocab(int eot_id) {
+GgufVocab byte_level_bpe_vocab(int eot_id) {
   require(eot_id >= 0 && eot_id < 256, "byte vocabulary: end-of-text id {} is not a byte", eot_id);
-  LlamaGgufVocab v;
+  GgufVocab v;
   v.model = "gpt2";
   v.pre = "default";
   for (unsigned b = 0; b < 256; ++b) {
     v.tokens.push_back(gpt2_byte_symbol(static_cast<std::uint8_t>(b)));
-    v.token_types.push_back(static_cast<int>(b) == eot_id ? GgufTokenType::Control
-                                                          : GgufTokenType::Normal);
+    v.types.push_back(static_cast<int>(b) == eot_id ? GgufTokenType::Control
+                                                    : GgufTokenType::Normal);
   }
   v.bos_id = v.eos_id = eot_id;
   v.add_bos = false;  // precis's streams start documents without a marker
   return v;
 }
 
-LlamaGgufVocab vocab_of_gguf_model(const GgufFile& file) {
+GgufVocab vocab_of_gguf_model(const GgufFile& file) {
   require(file.find("tokenizer.ggml.model") && file.find("tokenizer.ggml.tokens"),
           "{} has no tokenizer (tokenizer.ggml.model and tokens); give the GGUF model the "
           "weights came from",
           file.source());
-  LlamaGgufVocab v;
-  v.model = file.get<std::string>("tokenizer.ggml.model");
-  v.tokens = file.get<std::vector<std::string>>("tokenizer.ggml.tokens");
+  GgufVocab v = read_gguf_vocab(file);
   for (const GgufKeyValue& kv : file.metadata())
     if (kv.key.starts_with("tokenizer.")) v.verbatim.push_back(kv);
   return v;

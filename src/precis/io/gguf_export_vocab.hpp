@@ -19,10 +19,10 @@ namespace precis::io {
 std::string gpt2_byte_symbol(std::uint8_t byte);
 
 // The 256-token byte-level BPE vocabulary; eot_id is written as BOS and EOS and typed Control.
-LlamaGgufVocab byte_level_bpe_vocab(int eot_id);
+GgufVocab byte_level_bpe_vocab(int eot_id);
 
-// The tokenizer of a GGUF model (every tokenizer.* key, copied verbatim). Throws precis::Error
-// when the file has no tokenizer.ggml.model or tokenizer.ggml.tokens.
-LlamaGgufVocab vocab_of_gguf_model(const GgufFile& file);
+// The tokenizer of a GGUF model: read_gguf_vocab's fields, and every tokenizer.* key to copy
+// verbatim. Throws precis::Error when the file has no tokenizer or read_gguf_vocab refuses it.
+GgufVocab vocab_of_gguf_model(const GgufFile& file);
 
 }  // namespace precis::io

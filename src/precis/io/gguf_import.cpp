@@ -136,7 +136,9 @@ ImportedLlama import_gguf_llama(const GgufFile& f) {
       {"format", "gguf"},        {"source", f.source()},  {"gguf_version", f.version()},
       {"architecture", "llama"}, {"tensor_types", types}, {"tokenizer", tokenizer}};
   if (f.find("general.name")) provenance["name"] = f.get<std::string>("general.name");
-  out.provenance_json = provenance.dump();
+  // Names come from the file and need not be UTF-8 (the import fuzzer's first find: JSON's dump
+  // threw a non-precis exception); they are informational, so bad bytes become U+FFFD.
+  out.provenance_json = provenance.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return out;
 }
 

@@ -129,6 +129,44 @@ LlamaHyperparameters parse_hf_llama_config(std::string_view config_json,
   return hp;
 }
 
+ImportedLlama import_hf_llama(std::string_view config_json, std::span<const SafetensorsFile> shards,
+                              const std::string& source) {
+  ImportedLlama out;
+  out.hp = parse_hf_llama_config(config_json, source);
+  LlamaTensorSet set(out.hp, source);
+  std::map<std::string, int> dtypes;
+  for (const SafetensorsFile& file : shards) {
+    for (const TensorInfo& t : file.tensors()) {
+      // Older transformers saved RoPE's frequencies, which precis recomputes from rope_theta; a
+      // tied checkpoint may still carry the head, which is the embedding by definition.
+      if (t.name.ends_with(".rotary_emb.inv_freq")) continue;
+      if (out.hp.tied_embeddings && t.name == "lm_head.weight") continue;
+      const ExpectedTensor& e = set.expect(t.name);
+      require(t.shape == e.shape,
+              "{}: tensor '{}' has shape {} but config.json implies {}; the weights do not "
+              "belong to this config",
+              file.source(), t.name, shape_text(t.shape), shape_text(e.shape));
+      require(t.dtype == Dtype::F32 || t.dtype == Dtype::F16 || t.dtype == Dtype::BF16,
+              "{}: tensor '{}' is {}; precis imports F32, F16 and BF16 weights", file.source(),
+              t.name, to_string(t.dtype));
+      ImportedTensor imported{t.name, t.shape,
+                              std::vector<float>(static_cast<std::size_t>(t.numel()))};
+      copy_to_f32(t, imported.values);
+      set.add(std::move(imported));
+      ++dtypes[std::string(to_string(t.dtype))];
+    }
+  }
+  out.tensors = set.take();
+  out.provenance_json = json{
+      {"format", "huggingface"},
+      {"source", source},
+      {"architecture", "LlamaForCausalLM"},
+      {"dtypes", dtypes},
+      {"tokenizer",
+       nullptr}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  return out;
+}
+
 ImportedLlama import_hf_llama(const fs::path& dir) {
   const std::string source = dir.string();
   require(fs::is_directory(dir),
@@ -140,9 +178,6 @@ ImportedLlama import_hf_llama(const fs::path& dir) {
           "{} has no config.json; is it a Hugging Face "
           "checkpoint directory?",
           source);
-  ImportedLlama out;
-  out.hp = parse_hf_llama_config(read_text(config_path), source);
-
   // The weight files: one, or the shards an index names.
   std::vector<fs::path> shards;
   const fs::path single = dir / "model.safetensors";
@@ -174,44 +209,22 @@ ImportedLlama import_hf_llama(const fs::path& dir) {
     fail("{} has neither model.safetensors nor model.safetensors.index.json", source);
   }
 
-  LlamaTensorSet set(out.hp, source);
-  std::map<std::string, int> dtypes;
+  std::vector<SafetensorsFile> files;
   for (const fs::path& shard : shards) {
     require(fs::is_regular_file(shard), "{}: shard {} is missing", source, shard.string());
-    const SafetensorsFile file = SafetensorsFile::open(shard);
-    for (const TensorInfo& t : file.tensors()) {
-      // Older transformers saved RoPE's frequencies, which precis recomputes from rope_theta; a
-      // tied checkpoint may still carry the head, which is the embedding by definition.
-      if (t.name.ends_with(".rotary_emb.inv_freq")) continue;
-      if (out.hp.tied_embeddings && t.name == "lm_head.weight") continue;
-      const ExpectedTensor& e = set.expect(t.name);
-      require(t.shape == e.shape,
-              "{}: tensor '{}' has shape {} but config.json implies {}; the weights do not "
-              "belong to this config",
-              shard.string(), t.name, shape_text(t.shape), shape_text(e.shape));
-      require(t.dtype == Dtype::F32 || t.dtype == Dtype::F16 || t.dtype == Dtype::BF16,
-              "{}: tensor '{}' is {}; precis imports F32, F16 and BF16 weights", shard.string(),
-              t.name, to_string(t.dtype));
-      ImportedTensor imported{t.name, t.shape,
-                              std::vector<float>(static_cast<std::size_t>(t.numel()))};
-      copy_to_f32(t, imported.values);
-      set.add(std::move(imported));
-      ++dtypes[std::string(to_string(t.dtype))];
-    }
+    files.push_back(SafetensorsFile::open(shard));
   }
-  out.tensors = set.take();
+  ImportedLlama out = import_hf_llama(read_text(config_path), files, source);
 
   json tokenizer = nullptr;
   for (const char* f : {"tokenizer.json", "tokenizer.model"}) {
     if (fs::is_regular_file(dir / f)) tokenizer = {{"file", f}};
   }
-  out.provenance_json = json{
-      {"format", "huggingface"},
-      {"source", fs::absolute(dir).lexically_normal().string()},
-      {"architecture", "LlamaForCausalLM"},
-      {"dtypes", dtypes},
-      {"tokenizer",
-       tokenizer}}.dump();
+  json provenance = json::parse(out.provenance_json);
+  provenance["source"] = fs::absolute(dir).lexically_normal().string();
+  provenance["tokenizer"] = tokenizer;
+  // A path need not be UTF-8; it is informational, so bad bytes become U+FFFD.
+  out.provenance_json = provenance.dump(-1, ' ', false, json::error_handler_t::replace);
   return out;
 }
 

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <filesystem>
+#include <span>
 #include <string_view>
 
 #include "precis/io/hf_import_model.hpp"
+#include "precis/io/safetensors.hpp"
 
 namespace precis::io {
 
@@ -18,5 +20,10 @@ LlamaHyperparameters parse_hf_llama_config(std::string_view config_json, const s
 // The whole checkpoint. Throws precis::Error naming the file and the defect: a missing or foreign
 // config, missing/duplicate/extra tensors, wrong shapes, other dtypes, damaged safetensors files.
 ImportedLlama import_hf_llama(const std::filesystem::path& dir);
+
+// The same from parts already read: config.json's text and the weight files (the fuzzer's entry,
+// tests/io/fuzz). `source` prefixes the errors and is recorded as the provenance's source.
+ImportedLlama import_hf_llama(std::string_view config_json, std::span<const SafetensorsFile> shards,
+                              const std::string& source);
 
 }  // namespace precis::io
