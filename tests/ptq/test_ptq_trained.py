@@ -1,10 +1,13 @@
 """Whole-model GPTQ and AWQ on a trained model, end to end through the CLI.
 
-Trains a tiny model on the small recipe (a few seconds), quantizes it with RTN, GPTQ and AWQ at
-int3 per channel and int4 in groups of 32 (the group must divide d_model = 64 here; g128 needs
-d_model ≥ 128), and evaluates each against the fp32 model. GPTQ gives lower loss and KL than RTN
-at both formats, AWQ lower KL (see the comment at the assertions). Also checks the file records method and
-calibration, and that bad input is a one-line error with no output file."""
+Trains a small model on the small recipe (d_model 128 so that groups of 128 exist, 2 layers, 250
+steps), quantizes it with RTN, GPTQ and AWQ at int3 and int4 in groups of 128 (issue 4's
+must-show), and evaluates each against the fp32 model: GPTQ and AWQ give lower loss and lower KL
+than RTN at both. The seed is 1 (PTQ_TEST_SEED overrides it); seed 2 gave the same ordering when
+the test was written, and no other seed was tried (numbers in docs/ptq.md). Also --head: GPTQ
+and AWQ of the output head (calibrated on the final norm's outputs) beat RTN of the head at
+int3:g128, and a tied head is refused. Checks the file records method, calibration and head, and
+that bad input is a one-line error with no output file."""
 import json
 import os
 import subprocess
@@ -13,7 +16,9 @@ import tempfile
 import time
 
 PRECIS = os.environ["PRECIS_BIN"]
+SEED = os.environ.get("PTQ_TEST_SEED", "1")
 EVAL_TOKENS = 8192
+FORMATS = ("int3:g128", "int4:g128")
 
 
 def run(*args, check=True):
@@ -31,55 +36,77 @@ def metadata(path):
         return json.loads(f.read(n))["__metadata__"]
 
 
+def train(data, out, steps, *extra):
+    run("train", "--data", data, "-o", out, "--d-model", "128", "--layers", "2", "--heads", "4",
+        "--ffn", "256", "--context", "64", "--batch", "8", "--steps", str(steps), "--lr", "3e-3",
+        "--seed", SEED, "--eval-tokens", "4096", "--threads", "2", *extra)
+    return os.path.join(out, "model.safetensors")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "data")
         run("data", "build", "--recipe", "small", "--out", data, "--threads", "2")
-        runs = os.path.join(tmp, "run")
-        run("train", "--data", data, "-o", runs, "--d-model", "64", "--layers", "2", "--heads", "4",
-            "--ffn", "192", "--context", "64", "--batch", "8", "--steps", "300", "--lr", "3e-3",
-            "--seed", "1", "--eval-tokens", "4096", "--threads", "2")
-        model = os.path.join(runs, "model.safetensors")
-        losses = {}
-        for fmt in ("int3:channel", "int4:g32"):
+        model = train(data, os.path.join(tmp, "run"), 250)
+        calib = ["--data", data, "--calib-windows", "32", "--calib-seed", "3"]
+
+        def quantize_eval(method, fmt, *extra):
+            out = os.path.join(tmp, f"{method}-{fmt.replace(':', '_')}{''.join(extra)}.safetensors")
+            run("quantize", model, "--method", method, "--format", fmt, "-o", out, "--threads", "2",
+                "-q", *([] if method == "rtn" else calib), *extra)
+            js = os.path.join(tmp, "e.json")
+            run("eval", out, "--data", data, "--ref", model, "--max-tokens", str(EVAL_TOKENS),
+                "--threads", "2", "-q", "-o", js)
+            with open(js) as f:
+                r = json.load(f)
+            print(f"{method:5} {fmt:10} {' '.join(extra):6} loss {r['loss']:.5f} "
+                  f"δ {r['ref']['delta_loss']:+.5f} KL {r['ref']['kl']['mean']:.4e}")
+            return out, (r["loss"], r["ref"]["kl"]["mean"])
+
+        results = {}
+        for fmt in FORMATS:
             for method in ("rtn", "gptq", "awq"):
-                out = os.path.join(tmp, f"{method}-{fmt.replace(':', '_')}.safetensors")
-                extra = [] if method == "rtn" else ["--data", data, "--calib-windows", "32",
-                                                    "--calib-seed", "3"]
-                run("quantize", model, "--method", method, "--format", fmt, "-o", out,
-                    "--threads", "2", "-q", *extra)
-                js = os.path.join(tmp, "e.json")
-                run("eval", out, "--data", data, "--ref", model, "--max-tokens", str(EVAL_TOKENS),
-                    "--threads", "2", "-q", "-o", js)
-                with open(js) as f:
-                    r = json.load(f)
-                losses[method, fmt] = (r["loss"], r["ref"]["delta_loss"], r["ref"]["kl"]["mean"])
-                print(f"{method:5} {fmt:13} loss {r['loss']:.5f} δ {r['ref']['delta_loss']:+.5f} "
-                      f"KL {r['ref']['kl']['mean']:.4e}")
+                out, results[method, fmt] = quantize_eval(method, fmt)
                 if method != "rtn":
                     ptq = json.loads(metadata(out)["precis.ptq"])
                     assert ptq["method"] == method and ptq["calibration"]["windows"] == 32, ptq
                     assert ptq["calibration"]["length"] == 64 and ptq["calibration"]["seed"] == 3
-        # GPTQ: lower loss and KL than RTN at both formats. AWQ: lower KL (its closeness to the
-        # fp32 model, what its search optimises); its loss is printed but not asserted: on this
-        # tiny model δ is a few thousandths of a nat, and RTN's δ at int3 per channel came out
-        # below AWQ's while its KL was higher (quantization noise can lower the loss by chance).
-        for fmt in ("int3:channel", "int4:g32"):
-            rtn_loss, _, rtn_kl = losses["rtn", fmt]
-            assert losses["gptq", fmt][0] < rtn_loss, f"gptq {fmt} should beat RTN: {losses}"
+                    assert ptq["include_head"] is False, ptq
+        # The must-show: both calibrated methods below RTN in loss and KL at int3 and int4 g128.
+        # Measured δ (seed 1 / seed 2): int3:g128 RTN +0.0032/+0.0022, AWQ +0.0007/+0.0012;
+        # int4:g128 RTN +0.0010/+0.0012, AWQ +0.0003/+0.0008. The margins are small in nats
+        # (this model loses little to quantization), so KL, the sharper statistic, is asserted
+        # too.
+        for fmt in FORMATS:
+            rtn_loss, rtn_kl = results["rtn", fmt]
             for method in ("gptq", "awq"):
-                assert losses[method, fmt][2] < rtn_kl, f"KL {method} {fmt}: {losses}"
+                loss, kl = results[method, fmt]
+                assert loss < rtn_loss, f"{method} {fmt} loss should beat RTN's: {results}"
+                assert kl < rtn_kl, f"{method} {fmt} KL should beat RTN's: {results}"
+
+        # --head: the head quantized too, by each method.
+        head = {}
+        for method in ("rtn", "gptq", "awq"):
+            out, head[method] = quantize_eval(method, "int3:g128", "--head")
+            declared = json.loads(metadata(out)["precis.quantized"])
+            assert "lm_head.weight" in declared, sorted(declared)
+            assert json.loads(metadata(out)["precis.ptq"])["include_head"] is True
+        for method in ("gptq", "awq"):
+            assert head[method][0] < head["rtn"][0], f"{method} --head vs rtn --head: {head}"
 
         # Bad input: one line on stderr, exit 1, no file.
+        tied = train(data, os.path.join(tmp, "tied"), 2, "--tied-head")
         bad = os.path.join(tmp, "bad.safetensors")
         cases = [
-            (["--method", "gptq", "--format", "int4:g32"], "--data"),
-            (["--method", "gptq", "--format", "int4:g32", "--data", data, "--act-order"],
+            (model, ["--method", "gptq", "--format", "int4:g32"], "--data"),
+            (model, ["--method", "gptq", "--format", "int4:g32", "--data", data, "--act-order"],
              "--static-groups"),
-            (["--method", "awq", "--format", "int4:g48", "--data", data], "q_proj"),
+            (model, ["--method", "awq", "--format", "int4:g48", "--data", data], "q_proj"),
+            (tied, ["--method", "gptq", "--format", "int4:g128", "--data", data, "--head"], "tied"),
+            (tied, ["--method", "awq", "--format", "int4:g128", "--data", data, "--head"], "tied"),
         ]
-        for args, needle in cases:
-            proc = run("quantize", model, "-o", bad, *args, check=False)
+        for src, args, needle in cases:
+            proc = run("quantize", src, "-o", bad, *args, check=False)
             assert proc.returncode == 1, (args, proc.returncode, proc.stderr)
             assert needle in proc.stderr, (args, proc.stderr)
             assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
