@@ -60,9 +60,9 @@ def without_qk_permutation(model_file, tmp):
     return path
 
 
-def transformers_logits(model_file, ids, tmp):
-    """transformers' LlamaForCausalLM (fp32, eager) on the imported weights: an exact fp32
-    implementation of the same dequantized model, to tell precis's error from llama.cpp's."""
+def transformers_model(model_file, tmp):
+    """transformers' LlamaForCausalLM (fp32, eager) on a precis checkpoint's weights (HF names and
+    q/k row order), configured from its metadata; tmp holds the config."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
     c = json.loads(safe_open(model_file, "np").metadata()["config"])
@@ -73,8 +73,15 @@ def transformers_logits(model_file, ids, tmp):
                 intermediate_size=c["ffn_hidden"], tie_word_embeddings=c["tied_head"],
                 rms_norm_eps=c["rms_eps"], rope_theta=c["rope_theta"],
                 max_position_embeddings=c["context"]).save_pretrained(d)
-    os.symlink(model_file, os.path.join(d, "model.safetensors"))
-    model = LlamaForCausalLM.from_pretrained(d, dtype=torch.float32, attn_implementation="eager")
+    os.symlink(os.path.abspath(model_file), os.path.join(d, "model.safetensors"))
+    return LlamaForCausalLM.from_pretrained(d, dtype=torch.float32, attn_implementation="eager")
+
+
+def transformers_logits(model_file, ids, tmp):
+    """transformers on the imported weights: an exact fp32 implementation of the same dequantized
+    model, to tell precis's error from llama.cpp's."""
+    import torch
+    model = transformers_model(model_file, tmp)
     out = []
     with torch.no_grad():
         for dtype in (torch.float32, torch.float64):
