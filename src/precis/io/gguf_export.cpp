@@ -1,6 +1,5 @@
 #include "precis/io/gguf_export.hpp"
 
-#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <map>
