@@ -8,22 +8,15 @@
 #include <vector>
 
 #include "precis/core/cpu_features.hpp"
-#include "precis/core/rng.hpp"
 #include "precis/formats/half.hpp"
 #include "precis/kernels/attention.hpp"
 #include "precis/kernels/fast_exp.hpp"
 #include "precis/kernels/gemm.hpp"
 #include "precis/kernels/ops.hpp"
+#include "random_data.hpp"
 
 namespace precis::kernels {
 namespace {
-
-std::vector<float> randn(std::size_t n, std::uint64_t stream, float scale = 1.0f) {
-  CounterRng rng(42, stream);
-  std::vector<float> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = scale * rng.normal(i);
-  return v;
-}
 
 const Ctx kRef{1, Isa::Reference};
 const Ctx kRef2{2, Isa::Reference};
@@ -122,21 +115,22 @@ void naive_attention(const AttentionShape& s, const std::vector<float>& qkv,
 }
 
 TEST(Attention, ForwardMatchesNaiveAcrossTiles) {
-  // T = 150 spans several query tiles (32) and key tiles (64), so the online rescaling runs;
-  // T = 141 leaves an odd last query tile (13 rows), so head_dim 16's row pairs end in a single.
-  for (int T : {150, 141}) {
-    AttentionShape s{2, T, 4, 2, 16};
-    auto qkv = randn(static_cast<std::size_t>(s.B) * s.T * s.qkv_ld(), 5, 2.0f);
-    std::vector<float> out(static_cast<std::size_t>(s.B) * s.T * s.out_ld()),
-        lse(static_cast<std::size_t>(s.B) * s.n_heads * s.T),
-        scratch(attention_scratch_floats(s.T, s.head_dim, 2));
-    attention_forward(kRef2, s, out.data(), lse.data(), qkv.data(), scratch.data());
-    std::vector<double> want;
-    naive_attention(s, qkv, want);
-    // Outputs are convex combinations of unit-scale values: fp32 error ~ T·2⁻²⁴ ≪ 2e-5.
-    for (std::size_t i = 0; i < out.size(); ++i)
-      ASSERT_NEAR(out[i], want[i], 2e-5) << T << " " << i;
-  }
+  // T = 150 spans several query tiles (32) and key tiles (64), so head_dim 32's online
+  // rescaling runs; T = 141 ends head_dim 16's tiles (4 query rows, 16 keys) part-way.
+  for (int T : {150, 141})
+    for (int hd : {16, 32}) {
+      AttentionShape s{2, T, 4, 2, hd};
+      auto qkv = randn(static_cast<std::size_t>(s.B) * s.T * s.qkv_ld(), 5, 2.0f);
+      std::vector<float> out(static_cast<std::size_t>(s.B) * s.T * s.out_ld()),
+          lse(static_cast<std::size_t>(s.B) * s.n_heads * s.T),
+          scratch(attention_scratch_floats(s.T, s.head_dim, 2));
+      attention_forward(kRef2, s, out.data(), lse.data(), qkv.data(), scratch.data());
+      std::vector<double> want;
+      naive_attention(s, qkv, want);
+      // Outputs are convex combinations of unit-scale values: fp32 error ~ T·2⁻²⁴ ≪ 2e-5.
+      for (std::size_t i = 0; i < out.size(); ++i)
+        ASSERT_NEAR(out[i], want[i], 2e-5) << T << " " << hd << " " << i;
+    }
 }
 
 void check_attention_gradient(const AttentionShape& s);
@@ -145,9 +139,10 @@ TEST(Attention, BackwardIsTheGradientOfTheForward) {
   // Directional derivative: d/dε ⟨dout, attn(qkv + ε·v)⟩ at 0 by central differences in
   // double-checked fp32 (ε = 1e-3: truncation ~ε² ≈ 1e-6, rounding ~1e-7/ε ≈ 1e-4 relative of
   // a sum of 10⁴ terms) equals ⟨dqkv, v⟩ from backward.
-  // head_dim 8 runs the generic loops, 16 the eight-lane paths with query rows in pairs (T = 71:
-  // an odd last query tile).
-  for (const AttentionShape& s : {AttentionShape{1, 70, 4, 2, 8}, AttentionShape{1, 71, 2, 1, 16}})
+  // head_dim 8 runs the generic loops, 16 the register-tiled kernel (T = 71: its tiles of 4
+  // query rows and 16 keys end part-way), 32 the eight-lane loops.
+  for (const AttentionShape& s : {AttentionShape{1, 70, 4, 2, 8}, AttentionShape{1, 71, 2, 1, 16},
+                                  AttentionShape{1, 70, 2, 1, 32}})
     check_attention_gradient(s);
 }
 
@@ -276,20 +271,25 @@ TEST(Kernels, Avx2BuildsEqualReferenceBitForBit) {
     rope_forward(kAvx2, b.data(), N, 64, 16, 3, 16, 16, c.data(), sn.data());
     EXPECT_TRUE(same(a, b));
   }
-  {  // Attention
-    AttentionShape s{2, 100, 4, 1, 16};
+  for (int hd : {16, 32}) {  // Attention: the head_dim-16 kernel and the eight-lane loops
+    AttentionShape s{2, 100, 4, 1, hd};
     auto qkv = randn(std::size_t(s.B) * s.T * s.qkv_ld(), 17, 2.0f);
     auto dout2 = randn(std::size_t(s.B) * s.T * s.out_ld(), 18);
     std::vector<float> o1(dout2.size()), o2(dout2.size()), l1(s.B * s.n_heads * s.T), l2(l1.size()),
         g1(qkv.size()), g2(qkv.size()), sc(attention_scratch_floats(s.T, s.head_dim, 2));
     attention_forward(kRef2, s, o1.data(), l1.data(), qkv.data(), sc.data());
-    attention_forward(kAvx2, s, o2.data(), l2.data(), qkv.data(), sc.data());
-    EXPECT_TRUE(same(o1, o2) && same(l1, l2));
     attention_backward(kRef2, s, g1.data(), dout2.data(), qkv.data(), o1.data(), l1.data(),
                        sc.data());
-    attention_backward(kAvx2, s, g2.data(), dout2.data(), qkv.data(), o1.data(), l1.data(),
-                       sc.data());
-    EXPECT_TRUE(same(g1, g2));
+    // Attention has an AVX-512 build too (the same eight-lane code with 32 registers).
+    for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+      if (!cpu_supports(isa)) continue;
+      const Ctx fast{2, isa};
+      attention_forward(fast, s, o2.data(), l2.data(), qkv.data(), sc.data());
+      EXPECT_TRUE(same(o1, o2) && same(l1, l2)) << hd << " " << to_string(isa);
+      attention_backward(fast, s, g2.data(), dout2.data(), qkv.data(), o1.data(), l1.data(),
+                         sc.data());
+      EXPECT_TRUE(same(g1, g2)) << hd << " " << to_string(isa);
+    }
   }
 }
 

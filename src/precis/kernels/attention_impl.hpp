@@ -15,6 +15,7 @@
 #include <limits>
 
 #include "precis/core/threads.hpp"
+#include "precis/kernels/attention_hd16.hpp"
 #include "precis/kernels/attention_table.hpp"
 #include "precis/kernels/fast_exp.hpp"
 #include "precis/kernels/lanes8.hpp"
@@ -31,10 +32,6 @@ template <int HD>
 inline constexpr bool kLanes = HD > 0 && HD % 8 == 0;
 template <int HD>
 inline constexpr int kChunk = kLanes<HD> ? (HD < 32 ? HD : 32) : 8;  // 8: never run
-// Head dimensions narrow enough that two query rows' accumulators (two chains each) fit the
-// registers next to the loaded rows they share.
-template <int HD>
-inline constexpr bool kPairRows = kLanes<HD>&& HD <= 16;
 
 // HD > 0: the head dimension as a compile-time constant, so that per-row accumulators live in
 // registers; HD = 0: any head dimension up to kMaxHeadDim.
@@ -101,38 +98,6 @@ static void attention_forward_t(int threads, const AttentionShape& s, float* out
               for (int j = 0; j < kKeyTile; ++j) sa[j] = std::fma(qd, kt[j], sa[j]);
             }
             for (int j = 0; j < nk; ++j) srow[j] = sa[j];
-          }
-        };
-        // raw_scores of rows r and r + 1 (kPairRows), half a key tile at a time: each K
-        // vector is loaded once for both rows. Every lane's sum over d is raw_scores' sum.
-        auto raw_scores2 = [&](int r) {
-          if constexpr (kPairRows<HD>) {
-            constexpr int kHalf = kKeyTile / 2, kV = kHalf / 8;
-            float* s0 = S + r * kKeyTile;
-            float* s1 = s0 + kKeyTile;
-            for (int h0 = 0; h0 < kKeyTile; h0 += kHalf) {
-              Lanes8 sa[kV], sb[kV];
-#pragma GCC unroll 4
-              for (int k = 0; k < kV; ++k) sa[k] = sb[k] = splat8(0.f);
-              for (int d = 0; d < HD; ++d) {
-                const Lanes8 qa = splat8(Q[r * HD + d]), qb = splat8(Q[(r + 1) * HD + d]);
-                const float* kt = Kt + d * Tp + j0 + h0;
-#pragma GCC unroll 4
-                for (int k = 0; k < kV; ++k) {
-                  const Lanes8 kv = load8(kt + 8 * k);
-                  sa[k] = fma8(qa, kv, sa[k]);
-                  sb[k] = fma8(qb, kv, sb[k]);
-                }
-              }
-#pragma GCC unroll 4
-              for (int k = 0; k < kV; ++k) {
-                store8(s0 + h0 + 8 * k, sa[k]);
-                store8(s1 + h0 + 8 * k, sb[k]);
-              }
-            }
-          } else {
-            raw_scores(r);
-            raw_scores(r + 1);
           }
         };
         // Row r's scores turned into probabilities in place against the running maximum;
@@ -210,83 +175,8 @@ static void attention_forward_t(int threads, const AttentionShape& s, float* out
           }
           for (int d = 0; d < hd; ++d) a[d] = la[d] + lb[d];
         };
-        // values() for rows r and r + 1 together (valid0 ≤ valid1: the later row sees at least
-        // the keys of the earlier one): each V row is loaded once for both, and the eight
-        // chains keep both FMA pipes busy. Every lane's sum runs in values()'s order.
-        auto values2 = [&](int r, int valid0, float corr0, int valid1, float corr1) {
-          if constexpr (kPairRows<HD>) {
-            constexpr int kV = HD / 8;
-            const float* s0 = S + r * kKeyTile;
-            const float* s1 = s0 + kKeyTile;
-            float* a0 = acc + r * HD;
-            float* a1 = a0 + HD;
-            const Lanes8 c0 = splat8(corr0), c1 = splat8(corr1);
-            Lanes8 la0[kV], lb0[kV], la1[kV], lb1[kV];
-#pragma GCC unroll 2
-            for (int k = 0; k < kV; ++k) {
-              la0[k] = load8(a0 + 8 * k) * c0;
-              la1[k] = load8(a1 + 8 * k) * c1;
-              lb0[k] = lb1[k] = splat8(0.f);
-            }
-            int j = 0;
-            for (; j + 1 < valid0; j += 2) {
-              const float* v = v0 + static_cast<std::int64_t>(j0 + j) * ld;
-              const Lanes8 p00 = splat8(s0[j]), p01 = splat8(s0[j + 1]);
-              const Lanes8 p10 = splat8(s1[j]), p11 = splat8(s1[j + 1]);
-#pragma GCC unroll 2
-              for (int k = 0; k < kV; ++k) {
-                const Lanes8 vj = load8(v + 8 * k), wj = load8(v + ld + 8 * k);
-                la0[k] = fma8(p00, vj, la0[k]);
-                lb0[k] = fma8(p01, wj, lb0[k]);
-                la1[k] = fma8(p10, vj, la1[k]);
-                lb1[k] = fma8(p11, wj, lb1[k]);
-              }
-            }
-            if (j < valid0) {  // row r's odd last key
-              const Lanes8 p0 = splat8(s0[j]);
-              const float* v = v0 + static_cast<std::int64_t>(j0 + j) * ld;
-#pragma GCC unroll 2
-              for (int k = 0; k < kV; ++k) la0[k] = fma8(p0, load8(v + 8 * k), la0[k]);
-            }
-            for (; j + 1 < valid1; j += 2) {  // row r + 1 goes on with its own pairs
-              const float* v = v0 + static_cast<std::int64_t>(j0 + j) * ld;
-              const Lanes8 p10 = splat8(s1[j]), p11 = splat8(s1[j + 1]);
-#pragma GCC unroll 2
-              for (int k = 0; k < kV; ++k) {
-                la1[k] = fma8(p10, load8(v + 8 * k), la1[k]);
-                lb1[k] = fma8(p11, load8(v + ld + 8 * k), lb1[k]);
-              }
-            }
-            if (j < valid1) {
-              const Lanes8 p1 = splat8(s1[j]);
-              const float* v = v0 + static_cast<std::int64_t>(j0 + j) * ld;
-#pragma GCC unroll 2
-              for (int k = 0; k < kV; ++k) la1[k] = fma8(p1, load8(v + 8 * k), la1[k]);
-            }
-#pragma GCC unroll 2
-            for (int k = 0; k < kV; ++k) {
-              store8(a0 + 8 * k, la0[k] + lb0[k]);
-              store8(a1 + 8 * k, la1[k] + lb1[k]);
-            }
-          } else {
-            values(r, valid0, corr0);
-            values(r + 1, valid1, corr1);
-          }
-        };
         for (int r = 0; r < nq; ++r) {
-          float corr0 = 0.f, corr1 = 0.f;
-          if (kPairRows<HD> && r + 1 < nq) {
-            raw_scores2(r);
-            const int valid0 = softmax_step(r, corr0);
-            const int valid1 = softmax_step(r + 1, corr1);
-            if (valid0 > 0) {
-              values2(r, valid0, corr0, valid1, corr1);
-            } else if (valid1 > 0) {
-              values(r + 1, valid1, corr1);
-            }
-            ++r;
-            continue;
-          }
+          float corr0 = 0.f;
           raw_scores(r);
           const int valid0 = softmax_step(r, corr0);
           if (valid0 > 0) values(r, valid0, corr0);
@@ -432,66 +322,7 @@ static void attention_backward_t(int threads, const AttentionShape& s, float* dq
         }
         // dQ = dS·K (row by row), then dK += dSᵀ·Q and dV += Pᵀ·dO (key by key, over the
         // tile's rows that can see the key), each accumulating in registers.
-        // dQ of rows r and r + 1 (kPairRows): each K row is loaded once for both rows, eight
-        // chains in flight; every lane's sum keeps the single-row order below (even and odd
-        // keys in two chains, an odd last key into the first).
-        auto dq_rows2 = [&](int r) {
-          if constexpr (kPairRows<HD>) {
-            constexpr int kV = HD / 8;
-            const float* ds0 = dP + static_cast<std::size_t>(r) * T;
-            const float* ds1 = ds0 + T;
-            const int n0 = i0 + r + 1, n1 = n0 + 1;
-            Lanes8 a0[kV], b0[kV], a1[kV], b1[kV];
-#pragma GCC unroll 2
-            for (int k = 0; k < kV; ++k) a0[k] = b0[k] = a1[k] = b1[k] = splat8(0.f);
-            int j = 0;
-            for (; j + 1 < n0; j += 2) {
-              const float* kj = k0 + static_cast<std::int64_t>(j) * ld;
-              const Lanes8 s00 = splat8(ds0[j]), s01 = splat8(ds0[j + 1]);
-              const Lanes8 s10 = splat8(ds1[j]), s11 = splat8(ds1[j + 1]);
-#pragma GCC unroll 2
-              for (int k = 0; k < kV; ++k) {
-                const Lanes8 kv = load8(kj + 8 * k), kw = load8(kj + ld + 8 * k);
-                a0[k] = fma8(s00, kv, a0[k]);
-                b0[k] = fma8(s01, kw, b0[k]);
-                a1[k] = fma8(s10, kv, a1[k]);
-                b1[k] = fma8(s11, kw, b1[k]);
-              }
-            }
-            if (j < n0) {
-              const float* kj = k0 + static_cast<std::int64_t>(j) * ld;
-              const Lanes8 s00 = splat8(ds0[j]);
-#pragma GCC unroll 2
-              for (int k = 0; k < kV; ++k) a0[k] = fma8(s00, load8(kj + 8 * k), a0[k]);
-            }
-            for (; j + 1 < n1; j += 2) {
-              const float* kj = k0 + static_cast<std::int64_t>(j) * ld;
-              const Lanes8 s10 = splat8(ds1[j]), s11 = splat8(ds1[j + 1]);
-#pragma GCC unroll 2
-              for (int k = 0; k < kV; ++k) {
-                a1[k] = fma8(s10, load8(kj + 8 * k), a1[k]);
-                b1[k] = fma8(s11, load8(kj + ld + 8 * k), b1[k]);
-              }
-            }
-            if (j < n1) {
-              const float* kj = k0 + static_cast<std::int64_t>(j) * ld;
-              const Lanes8 s10 = splat8(ds1[j]);
-#pragma GCC unroll 2
-              for (int k = 0; k < kV; ++k) a1[k] = fma8(s10, load8(kj + 8 * k), a1[k]);
-            }
-#pragma GCC unroll 2
-            for (int k = 0; k < kV; ++k) {
-              store8(dQ + r * HD + 8 * k, a0[k] + b0[k]);
-              store8(dQ + (r + 1) * HD + 8 * k, a1[k] + b1[k]);
-            }
-          }
-        };
         for (int r = 0; r < nq && kLanes<HD>; ++r) {
-          if (kPairRows<HD> && r + 1 < nq) {
-            dq_rows2(r);
-            ++r;
-            continue;
-          }
           const float* ds = dP + static_cast<std::size_t>(r) * T;
           const int n = i0 + r + 1;
           constexpr int kV = kChunk<HD> / 8;
@@ -684,7 +515,7 @@ static void attention_forward(int threads, const AttentionShape& s, float* out, 
                               const float* qkv, float* scratch) {
   switch (s.head_dim) {
     case 16:
-      return attention_forward_t<16>(threads, s, out, lse, qkv, scratch);
+      return hd16::forward(threads, s, out, lse, qkv, scratch);
     case 32:
       return attention_forward_t<32>(threads, s, out, lse, qkv, scratch);
     case 64:
@@ -701,7 +532,7 @@ static void attention_backward(int threads, const AttentionShape& s, float* dqkv
                                float* scratch) {
   switch (s.head_dim) {
     case 16:
-      return attention_backward_t<16>(threads, s, dqkv, dout, qkv, out, lse, scratch);
+      return hd16::backward(threads, s, dqkv, dout, qkv, out, lse, scratch);
     case 32:
       return attention_backward_t<32>(threads, s, dqkv, dout, qkv, out, lse, scratch);
     case 64:

@@ -13,6 +13,7 @@ struct AttentionTable {
 
 extern const AttentionTable kAttentionReference;
 extern const AttentionTable kAttentionAvx2;
+extern const AttentionTable kAttentionAvx512;
 
 inline constexpr int kQueryTile = 32;
 inline constexpr int kKeyTile = 64;

@@ -9,7 +9,9 @@ namespace precis::kernels {
 namespace {
 
 const OpsTable& table(const Ctx& ctx) {
-  return ctx.isa != Isa::Reference && cpu_supports(Isa::Avx2) ? kOpsAvx2 : kOpsReference;
+  // CPUID once: under a hypervisor it traps, and the kernels are dispatched per call.
+  static const bool avx2 = cpu_supports(Isa::Avx2);
+  return ctx.isa != Isa::Reference && avx2 ? kOpsAvx2 : kOpsReference;
 }
 
 }  // namespace
