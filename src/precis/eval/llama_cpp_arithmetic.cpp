@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "precis/core/error.hpp"
+#include "precis/eval/llama_cpp_forward.hpp"
 #include "precis/eval/llama_cpp_rounding.hpp"
 #include "precis/formats/half.hpp"
 #include "precis/io/gguf_file.hpp"
+#include "precis/io/gguf_tensor_type.hpp"
 #include "precis/io/llama_gguf.hpp"
 #include "precis/io/safetensors.hpp"
 #include "precis/ptq/quantized_file.hpp"
@@ -156,6 +158,94 @@ KvCache parse_kv_cache(std::string_view name) {
       name);
 }
 
+namespace {
+
+// What keeps the weights' bytes alive: the model file, its import source, permuted copies.
+struct WeightStore {
+  io::SafetensorsFile file;
+  std::optional<io::GgufFile> source;
+  std::vector<std::vector<std::byte>> owned;
+};
+
+}  // namespace
+
+std::shared_ptr<LlamaCppForward> make_llama_cpp_forward(const std::filesystem::path& path,
+                                                        const model::Model& model, int threads,
+                                                        LlamaCppArithmetic* info) {
+  const model::ModelConfig& c = model.config();
+  auto store = std::make_shared<WeightStore>(WeightStore{io::SafetensorsFile::open(path), {}, {}});
+  const auto packed = ptq::quantized_tensors(store->file);
+  const auto src = import_source(store->file, path);
+  if (src) {
+    require(std::filesystem::is_regular_file(*src),
+            "--arith llama.cpp needs the ggml types of {}'s weights: it was imported from {}, "
+            "which no longer exists; restore that file or import the model again",
+            path.string(), src->string());
+    store->source = io::GgufFile::open(*src);
+  }
+  LlamaCppArithmetic out;
+  out.types_from = store->source ? "import source " + src->string()
+                                 : (packed.empty() ? "fp32 weights (F32)" : "packed gguf weights");
+  // One weight as llama.cpp holds it, from the file's packed bytes, the import source or the fp32
+  // parameters, q and k rows in llama.cpp's RoPE permutation.
+  auto weight = [&](const std::string& hf, std::int64_t rows, std::int64_t cols) {
+    GgmlWeight w{GgufType::F32, rows, cols, {}};
+    const bool q = hf.ends_with("q_proj.weight"), k = hf.ends_with("k_proj.weight");
+    const std::int64_t heads = q ? c.n_heads : c.n_kv_heads;
+    std::span<const std::byte> hf_rows;
+    if (auto it = packed.find(hf); it != packed.end()) {
+      const formats::FormatSpec& spec = it->second.spec;
+      require(spec.family == formats::Family::Gguf,
+              "{}: {} is stored as {}, a format llama.cpp does not have; --arith llama.cpp "
+              "evaluates gguf:TYPE weights, imported GGUF models and fp32 models",
+              path.string(), hf, spec.canonical());
+      w.type = spec.gguf_type;
+      hf_rows = store->file.get(hf).data;
+    } else if (store->source) {
+      const io::GgufTensorInfo& t = store->source->tensor(io::gguf_name_of_hf(hf));
+      w.type = t.type;
+      w.data = t.data;
+    } else {
+      const model::ParamTensor& p = model.tensor(hf);
+      hf_rows = std::as_bytes(model.params().subspan(p.offset, p.count));
+    }
+    if (w.data.empty()) {
+      if (q || k) {
+        auto& buf = store->owned.emplace_back(hf_rows.size());
+        io::permute_qk_byte_rows_hf_to_gguf(hf_rows.data(), buf.data(), heads, c.head_dim(),
+                                            static_cast<std::int64_t>(hf_rows.size()) / rows);
+        w.data = buf;
+      } else {
+        auto& buf = store->owned.emplace_back(hf_rows.begin(), hf_rows.end());
+        w.data = buf;
+      }
+    }
+    if (rows > 1) out.weights_per_rounding[io::ggml_type_name(w.type)] += 1;
+    return w;
+  };
+  const std::int64_t d = c.d_model, qd = c.q_dim(), kv = c.kv_dim(), f = c.ffn_hidden,
+                     V = c.vocab_size;
+  LlamaCppWeights w;
+  w.token_embd = weight("model.embed_tokens.weight", V, d);
+  w.output_norm = weight("model.norm.weight", 1, d);
+  w.output = c.tied_head ? w.token_embd : weight("lm_head.weight", V, d);
+  for (int l = 0; l < c.n_layers; ++l) {
+    const std::string p = fmt::format("model.layers.{}.", l);
+    w.layers.push_back(
+        {weight(p + "input_layernorm.weight", 1, d), weight(p + "self_attn.q_proj.weight", qd, d),
+         weight(p + "self_attn.k_proj.weight", kv, d), weight(p + "self_attn.v_proj.weight", kv, d),
+         weight(p + "self_attn.o_proj.weight", d, qd),
+         weight(p + "post_attention_layernorm.weight", 1, d),
+         weight(p + "mlp.gate_proj.weight", f, d), weight(p + "mlp.up_proj.weight", f, d),
+         weight(p + "mlp.down_proj.weight", d, f)});
+  }
+  w.owner = store;
+  const ggml::Isa isa = ggml::host_isa();
+  out.types_from += fmt::format("; ggml-cpu {} kernels", ggml::to_string(isa));
+  if (info) *info = std::move(out);
+  return std::make_shared<LlamaCppForward>(c, std::move(w), isa, threads);
+}
+
 LoadedModel load_with_llama_cpp_arithmetic(const std::filesystem::path& path, int max_batch,
                                            int threads, int context, KvCache kv,
                                            LlamaCppArithmetic* info) {
@@ -164,6 +254,10 @@ LoadedModel load_with_llama_cpp_arithmetic(const std::filesystem::path& path, in
         p.activations = {};
         p.kv = kv == KvCache::F16 ? formats::parse_format("fp16") : formats::FormatSpec{};
       });
+  if (kv == KvCache::F32) {
+    m.model->set_inference_forward(make_llama_cpp_forward(path, *m.model, threads, info));
+    return m;
+  }
   LlamaCppArithmetic arith = llama_cpp_arithmetic(path, m.model->config(), threads);
   m.model->set_input_roundings(arith.sites);
   if (info) *info = std::move(arith);

@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,15 @@ LlamaCppArithmetic llama_cpp_arithmetic(const std::filesystem::path& model_file,
 enum class KvCache { F32, F16 };
 // "f32" | "f16"; precis::Error otherwise.
 KvCache parse_kv_cache(std::string_view name);
+
+class LlamaCppForward;
+// llama.cpp's whole forward (llama_cpp_forward.hpp) for this model file's weights: packed
+// gguf:TYPE weights, an imported model's source GGUF tensors, or the fp32 parameters as F32. The
+// kernels followed are those a native llama.cpp build on this CPU runs. info, when given, receives
+// the weight types.
+std::shared_ptr<LlamaCppForward> make_llama_cpp_forward(const std::filesystem::path& path,
+                                                        const model::Model& model, int threads,
+                                                        LlamaCppArithmetic* info = nullptr);
 
 // load_model_file, then the model set up for llama.cpp's arithmetic: the file's activation and
 // KV roundings replaced by llama.cpp's (its weight policy kept). info, when given, receives what

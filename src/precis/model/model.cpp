@@ -58,7 +58,8 @@ struct Model::Impl {
       *attn_scratch, *kv_tmp, *rope_cos, *rope_sin;
   AlignedBuffer<std::int32_t> ids, targets;
   SiteInputRoundings site_roundings;
-  bool per_site = false;  // site_roundings replace afmt (inference only)
+  bool per_site = false;                     // site_roundings replace afmt (inference only)
+  std::shared_ptr<InferenceForward> engine;  // replaces forward() (inference only)
   int B = 0, T = 0;
   bool have_targets = false;
 
@@ -260,6 +261,13 @@ struct Model::Impl {
     have_targets = tg != nullptr;
     std::memcpy(ids.data(), in, N * sizeof(std::int32_t));
     if (tg) std::memcpy(targets.data(), tg, N * sizeof(std::int32_t));
+    if (engine) {
+      require(tg == nullptr,
+              "forward: this model evaluates with another engine's arithmetic, which computes "
+              "logits only; evaluate without targets");
+      engine->forward(in, b, t, logits);
+      return 0.0f;
+    }
 
     const std::int64_t d = cfg.d_model, q = cfg.q_dim(), kvd = cfg.kv_dim(), qkvd = q + 2 * kvd,
                        F = cfg.ffn_hidden, V = cfg.vocab_size;
@@ -428,6 +436,10 @@ void Model::set_input_roundings(SiteInputRoundings roundings) {
   if (roundings.head) roundings.head->check_shape(N, m.cfg.d_model);
   m.site_roundings = std::move(roundings);
   m.per_site = true;
+}
+
+void Model::set_inference_forward(std::shared_ptr<InferenceForward> engine) {
+  impl_->engine = std::move(engine);
 }
 
 std::span<const float> Model::logits() const {

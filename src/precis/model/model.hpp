@@ -37,6 +37,15 @@ class LinearInputRounding {
                        std::int64_t /*ldy*/) {}
 };
 
+// An inference engine that computes the logits in place of the model's own forward (evaluation
+// only: for evaluating with another engine's whole arithmetic, eval/llama_cpp_forward.hpp).
+class InferenceForward {
+ public:
+  virtual ~InferenceForward() = default;
+  // inputs: B×T token ids (already range-checked); logits: B×T×vocab, all written.
+  virtual void forward(const std::int32_t* inputs, int B, int T, float* logits) = 0;
+};
+
 struct SiteInputRoundings {
   enum Site { Qkv, O, GateUp, Down };
   std::vector<std::array<std::shared_ptr<LinearInputRounding>, 4>> layers;  // [layer][Site]
@@ -89,6 +98,10 @@ class Model {
   // activations, and backward() is refused. Throws precis::Error when the layer count differs
   // from the config's or a rounding cannot hold its site's input.
   void set_input_roundings(SiteInputRoundings roundings);
+
+  // Inference only: later forwards are computed by `engine` (null: by the model again); they take
+  // no targets, so backward() is refused.
+  void set_inference_forward(std::shared_ptr<InferenceForward> engine);
 
   // B×T×vocab logits of the last forward.
   std::span<const float> logits() const;
