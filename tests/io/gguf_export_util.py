@@ -133,3 +133,22 @@ def precis_logits(model, ids, vocab, tmp):
     if proc.returncode != 0:
         sys.exit(f"logits_tool {model} failed: {proc.stderr}")
     return np.fromfile(out, dtype=np.float32).reshape(len(ids), vocab)
+
+
+def llama_cpp_follows_precis():
+    """Whether llama.cpp's CPU kernels (llama-cpp-python's native build) are the ones precis's
+    --arith llama.cpp follows on this CPU, and a sentence saying which or why not: it needs AVX2,
+    FMA and F16C, and AVX512 exactly when the CPU has AVX-512 F and DQ (precis then follows the
+    16-lane fp32 kernels, else the 8-lane ones)."""
+    import llama_cpp
+    info = llama_cpp.llama_print_system_info().decode()
+    flags = dict(part.strip().split(" = ") for part in info.split("|") if " = " in part)
+    for need in ("AVX2", "FMA", "F16C"):
+        if flags.get(need) != "1":
+            return False, f"llama.cpp was built without {need} ({info.strip()})"
+    cpu = open("/proc/cpuinfo").read().split()
+    host_avx512 = "avx512f" in cpu and "avx512dq" in cpu
+    if (flags.get("AVX512") == "1") != host_avx512:
+        return False, (f"llama.cpp's AVX512 = {flags.get('AVX512')} but this CPU "
+                       f"{'has' if host_avx512 else 'lacks'} AVX-512 F+DQ: other lanes, other sums")
+    return True, f"llama.cpp's kernels: AVX2+FMA+F16C, AVX512 = {flags.get('AVX512')}"

@@ -30,29 +30,14 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gguf_export_util import (LOGITS_TOOL, config_json, precis_logits, random_weights,  # noqa: E402
-                              run, write_model)
+from gguf_export_util import (LOGITS_TOOL, config_json, llama_cpp_follows_precis,  # noqa: E402
+                              precis_logits, random_weights, run, write_model)
 
 import llama_cpp  # noqa: E402
 
 TEXT = "The quick brown fox, 1234 — jumps! Ünïcödé 漢字 tab\there\n\n  spaces"
 GGML_TYPE_F32 = 0
 TYPES = ("f32", "q8_0", "q4_0", "q4_1", "q5_1")
-
-
-def llama_cpp_follows_precis():
-    """Whether llama.cpp's CPU kernels are the ones precis emulates here, and why not if not."""
-    info = llama_cpp.llama_print_system_info().decode()
-    flags = dict(part.strip().split(" = ") for part in info.split("|") if " = " in part)
-    for need in ("AVX2", "FMA", "F16C"):
-        if flags.get(need) != "1":
-            return False, f"llama.cpp was built without {need} ({info.strip()})"
-    cpu = open("/proc/cpuinfo").read().split()
-    host_avx512 = "avx512f" in cpu and "avx512dq" in cpu
-    if (flags.get("AVX512") == "1") != host_avx512:
-        return False, (f"llama.cpp's AVX512 = {flags.get('AVX512')} but this CPU "
-                       f"{'has' if host_avx512 else 'lacks'} AVX-512 F+DQ: another lane count")
-    return True, f"llama.cpp's kernels: AVX2+FMA+F16C, AVX512 = {flags.get('AVX512')}"
 
 
 def arith_logits(model, ids, tmp):
