@@ -36,9 +36,6 @@ import tempfile
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "io"))
-from gguf_export_util import LOGITS_TOOL, llama_cpp_follows_precis  # noqa: E402
-
 BIN = os.environ["PRECIS_BIN"]
 CONTEXT = 256
 WINDOWS = 2
@@ -102,6 +99,7 @@ def llama_nlls(Llama, gguf_path, tokens, kv_f16=False):
 
 def precis_llama_logits(model, ids, tmp):
     """logits_tool: precis's --arith llama.cpp logits of one window (F32 KV)."""
+    from gguf_export_util import LOGITS_TOOL
     ids_path, out = os.path.join(tmp, "ids.i32"), os.path.join(tmp, "logits.f32")
     np.asarray(ids, dtype=np.int32).tofile(ids_path)
     proc = subprocess.run([LOGITS_TOOL, model, ids_path, "1", str(len(ids)), out, str(THREADS),
@@ -143,6 +141,8 @@ def compare(label, result, nll, tolerance):
 
 
 def main():
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "io"))
+    from gguf_export_util import llama_cpp_follows_precis
     path = find_model()
     try:
         from llama_cpp import Llama

@@ -205,6 +205,25 @@ std::shared_ptr<LlamaCppForward> make_llama_cpp_forward(const std::filesystem::p
       const io::GgufTensorInfo& t = store->source->tensor(io::gguf_name_of_hf(hf));
       w.type = t.type;
       w.data = t.data;
+      // The source's bytes stand for the model's weights only while they are what was imported
+      // (a model edited after import, e.g. trained, is no longer that file).
+      std::vector<float> deq(static_cast<std::size_t>(rows * cols)), hf_deq;
+      const std::size_t rb = ggml::row_bytes(w.type, cols);
+      require(t.data.size() == rb * static_cast<std::size_t>(rows),
+              "{}: {} in {} does not have the model's shape", path.string(), hf, src->string());
+      for (std::int64_t r = 0; r < rows; ++r)
+        ggml::dequantize_row(w.type, cols, t.data.data() + r * rb, deq.data() + r * cols);
+      if (q || k) {
+        hf_deq.resize(deq.size());
+        io::permute_qk_rows_gguf_to_hf(deq.data(), hf_deq.data(), heads, c.head_dim(), cols);
+        deq.swap(hf_deq);
+      }
+      const model::ParamTensor& p = model.tensor(hf);
+      require(std::memcmp(deq.data(), model.params().data() + p.offset, deq.size() * 4) == 0,
+              "--arith llama.cpp: {}'s {} differs from the tensor it was imported from ({}); "
+              "llama.cpp's arithmetic needs the weights' ggml blocks, so evaluate the source "
+              "file's model, or export this one (precis export --gguf) and import that",
+              path.string(), hf, src->string());
     } else {
       const model::ParamTensor& p = model.tensor(hf);
       hf_rows = std::as_bytes(model.params().subspan(p.offset, p.count));
