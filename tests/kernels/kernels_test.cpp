@@ -42,6 +42,16 @@ TEST(FastExp, WithinFourUlpOfExp) {
   EXPECT_TRUE(std::isinf(fast_exp(100.0f)));
 }
 
+TEST(FastExp, SoftmaxVariantEqualsFastExpUpToOne) {
+  for (int i = 0; i <= 200000; ++i) {
+    const float x = -100.0f + 101.0f * static_cast<float>(i) / 200000.0f;
+    ASSERT_EQ(fast_exp_le1(x), fast_exp(x)) << x;
+  }
+  EXPECT_EQ(fast_exp_le1(-INFINITY), 0.0f);
+  EXPECT_EQ(fast_exp_le1(-87.5f), 0.0f);
+  EXPECT_EQ(fast_exp_le1(1.0f), fast_exp(1.0f));
+}
+
 TEST(RoundBf16, MatchesFormatsConversion) {
   auto x = randn(4099, 1, 3.0f);
   x[0] = 1.0f + 0x1.0p-8f;  // a tie: rounds to even (1.0)

@@ -128,7 +128,7 @@ static void forward(int threads, const AttentionShape& s, float* out, float* lse
           continue;
         }
         const float m = max8(p, valid, -std::numeric_limits<float>::infinity());
-        for (int j = 0; j < n8; ++j) p[j] = fast_exp(p[j] - m);
+        for (int j = 0; j < n8; ++j) p[j] = fast_exp_le1(p[j] - m);
         for (int j = valid; j < n8; ++j) p[j] = 0.f;
         const float l = sum8(p, valid);
         mx[r] = m + std::log(l);
@@ -199,7 +199,7 @@ static void backward(int threads, const AttentionShape& s, float* dqkv, const fl
             }
             const float z = valid > 0 ? lse_h[i + r] : 0.f;
             for (int j = 0; j < n16; ++j) {
-              p[j] = fast_exp(p[j] - z);
+              p[j] = fast_exp_le1(p[j] - z);
               ds[j] = p[j] * (ds[j] - dd);
             }
             // Keys the row must not see (and whole rows past T) weigh nothing below.

@@ -108,8 +108,8 @@ static void attention_forward_t(int threads, const AttentionShape& s, float* out
           const int valid = last + 1 < nk ? last + 1 : nk;
           if (valid <= 0) return valid;
           const float mx = max8(srow, valid, m[r]);
-          corr = fast_exp(m[r] - mx);  // 0 on the first tile (m = -inf)
-          for (int j = 0; j < valid; ++j) srow[j] = fast_exp(srow[j] - mx);
+          corr = fast_exp_le1(m[r] - mx);  // 0 on the first tile (m = -inf)
+          for (int j = 0; j < valid; ++j) srow[j] = fast_exp_le1(srow[j] - mx);
           const float sum = sum8(srow, valid);
           l[r] = l[r] * corr + sum;
           m[r] = mx;
@@ -316,7 +316,7 @@ static void attention_backward_t(int threads, const AttentionShape& s, float* dq
           }
           const float z = lse_h[i0 + r];
           for (int j = 0; j < n; ++j) {
-            p[j] = fast_exp(p[j] - z);
+            p[j] = fast_exp_le1(p[j] - z);
             dp[j] = p[j] * (dp[j] - D[r]);  // dS
           }
         }

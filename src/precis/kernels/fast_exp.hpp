@@ -15,13 +15,11 @@
 
 namespace precis::kernels {
 
-static inline float fast_exp(float x) {
-  const float lo = -87.3f, hi = 88.7f;
-  float xc = x < lo ? lo : x;
-  xc = xc > hi ? hi : xc;
+// e^xc = p·2^n for xc already clamped to [-87.3, 88.7]: returns p, sets n (an integer value).
+static inline float exp_reduced(float xc, float& n) {
   // Round x·log2(e) to the nearest integer by the 1.5·2^23 trick (exact for |v| < 2^22).
   const float magic = 12582912.0f;
-  float n = (xc * 1.44269504088896341f + magic) - magic;
+  n = (xc * 1.44269504088896341f + magic) - magic;
   float r = std::fma(n, -0.693359375f, xc);
   r = std::fma(n, 2.12194440e-4f, r);
   float p = 1.9875691500e-4f;
@@ -30,7 +28,15 @@ static inline float fast_exp(float x) {
   p = std::fma(p, r, 4.1665795894e-2f);
   p = std::fma(p, r, 1.6666665459e-1f);
   p = std::fma(p, r, 5.0000001201e-1f);
-  p = std::fma(p, r * r, r) + 1.0f;
+  return std::fma(p, r * r, r) + 1.0f;
+}
+
+static inline float fast_exp(float x) {
+  const float lo = -87.3f, hi = 88.7f;
+  float xc = x < lo ? lo : x;
+  xc = xc > hi ? hi : xc;
+  float n;
+  const float p = exp_reduced(xc, n);
   // 2^n in two halves so that n = 128 (x near 88.7) does not overflow the exponent field.
   std::int32_t ni = static_cast<std::int32_t>(n);
   std::int32_t n1 = ni >> 1, n2 = ni - (ni >> 1);
@@ -40,6 +46,22 @@ static inline float fast_exp(float x) {
   float y = (p * s1) * s2;
   y = x < lo ? 0.0f : y;
   return x > hi ? __builtin_inff() : y;
+}
+
+// fast_exp(x) for x ≤ 1, in fewer operations: the softmaxes' arguments (scores minus their
+// maximum or log-sum-exp) are ≤ 0 up to rounding. With n ≤ 2 one exponent field holds 2^n, and
+// p·2^n rounds once as (p·2^n₁)·2^n₂ does, so the value is fast_exp's bit for bit. Arguments
+// above 1 give e (callers discard them: keys a row must not see).
+static inline float fast_exp_le1(float x) {
+  const float lo = -87.3f;
+  float xc = x < lo ? lo : x;
+  xc = xc > 1.0f ? 1.0f : xc;
+  float n;
+  const float p = exp_reduced(xc, n);
+  const std::int32_t ni = static_cast<std::int32_t>(n);
+  const float s = std::bit_cast<float>(static_cast<std::uint32_t>(ni + 127) << 23);
+  const float y = p * s;
+  return x < lo ? 0.0f : y;
 }
 
 }  // namespace precis::kernels

@@ -165,11 +165,11 @@ static void crossentropy_forward(int threads, float* losses, float* lse, const f
     const std::int64_t whole = V / 8 * 8;
     for (std::int64_t v0 = 0; v0 < whole; v0 += kRowPiece) {
       const std::int64_t len = whole - v0 < kRowPiece ? whole - v0 : kRowPiece;
-      for (std::int64_t j = 0; j < len; ++j) e[j] = fast_exp(l[v0 + j] - m);
+      for (std::int64_t j = 0; j < len; ++j) e[j] = fast_exp_le1(l[v0 + j] - m);
       for (std::int64_t j = 0; j < len; j += 8) a += load8(e + j);
     }
     float s = lanes_sum(a);
-    for (std::int64_t v = whole; v < V; ++v) s += fast_exp(l[v] - m);
+    for (std::int64_t v = whole; v < V; ++v) s += fast_exp_le1(l[v] - m);
     lse[n] = m + std::log(s);
     losses[n] = lse[n] - l[targets[n]];
   });
@@ -182,7 +182,7 @@ static void crossentropy_backward(int threads, float* dlogits, const float* logi
     const float* l = logits + n * V;
     float* d = dlogits + n * V;
     float z = lse[n];
-    for (std::int64_t v = 0; v < V; ++v) d[v] = fast_exp(l[v] - z) * scale;
+    for (std::int64_t v = 0; v < V; ++v) d[v] = fast_exp_le1(l[v] - z) * scale;
     d[targets[n]] -= scale;
   });
 }
