@@ -50,7 +50,8 @@ nlohmann::json arithmetic_json(const EvalArgs& a, const eval::LlamaCppArithmetic
   if (a.arith == "exact") return {{"name", "exact"}};
   return {{"name", "llama.cpp"},
           {"weight_types_from", arith.types_from},
-          {"weights_per_input_rounding", arith.weights_per_rounding},
+          {arith.whole_forward ? "weights_per_ggml_type" : "weights_per_input_rounding",
+           arith.weights_per_rounding},
           {"kv_cache", a.kv_cache.empty() ? "f32" : a.kv_cache}};
 }
 
@@ -156,10 +157,14 @@ void run_eval(const EvalArgs& a) {
     std::string rounding;
     for (const auto& [name, n] : arith.weights_per_rounding)
       rounding += fmt::format("{}{} × {}", rounding.empty() ? "" : ", ", n, name);
-    fmt::print(
-        "arithmetic llama.cpp CPU: linear inputs rounded per weight type ({}; types from {}), KV "
-        "cache {}\n",
-        rounding, arith.types_from, a.kv_cache.empty() ? "f32" : a.kv_cache);
+    if (arith.whole_forward)
+      fmt::print("arithmetic llama.cpp CPU, op by op (weights {}; from {}), KV cache f32\n",
+                 rounding, arith.types_from);
+    else
+      fmt::print(
+          "arithmetic llama.cpp CPU: linear inputs rounded per weight type ({}; types from {}), "
+          "KV cache {}\n",
+          rounding, arith.types_from, a.kv_cache.empty() ? "f32" : a.kv_cache);
   }
   if (r.protocol == eval::Protocol::AllPositions)
     fmt::print(

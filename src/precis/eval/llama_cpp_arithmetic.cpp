@@ -184,6 +184,7 @@ std::shared_ptr<LlamaCppForward> make_llama_cpp_forward(const std::filesystem::p
     store->source = io::GgufFile::open(*src);
   }
   LlamaCppArithmetic out;
+  out.whole_forward = true;
   out.types_from = store->source ? "import source " + src->string()
                                  : (packed.empty() ? "fp32 weights (F32)" : "packed gguf weights");
   // One weight as llama.cpp holds it, from the file's packed bytes, the import source or the fp32

@@ -25,9 +25,12 @@
 namespace precis::eval {
 
 struct LlamaCppArithmetic {
+  bool whole_forward = false;  // llama_cpp_forward (F32 KV); else the input roundings below
   model::SiteInputRoundings sites;
-  std::map<std::string, int> weights_per_rounding;  // "q8 (blocks of 32)" -> 211
-  std::string types_from;                           // where the weight types were read
+  // Whole forward: weights per ggml type ("q4_1" -> 210); roundings: weights per input rounding
+  // ("q8 (blocks of 32)" -> 211).
+  std::map<std::string, int> weights_per_rounding;
+  std::string types_from;  // where the weight types were read (and, whole forward, which kernels)
 };
 
 // Throws precis::Error when a weight is packed in a format llama.cpp does not have, the import
