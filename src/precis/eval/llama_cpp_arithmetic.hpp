@@ -1,16 +1,19 @@
 // `precis eval --arith llama.cpp`: evaluating a model file with the arithmetic llama.cpp's CPU
-// backend uses for the same weights (llama_cpp_rounding.hpp): the input of every linear layer is
-// rounded as llama.cpp rounds it for that weight's ggml type. The types come from the file itself:
-//  - a weight stored packed as gguf:TYPE (precis quantize --format gguf:TYPE) has that type;
-//  - a weight of a model imported from a GGUF file (its `import` metadata) has the type it has in
-//    that source file, which must still exist;
-//  - any other fp32 weight is F32 (llama.cpp running an F32 export): no rounding.
-// The tied head multiplies by the token embedding, so it takes the embedding's type.
+// backend uses for the same weights.
 //
-// The KV cache: llama.cpp's default F16 cache rounds K (after RoPE) and V to fp16, and then also
-// rounds Q and the softmax probabilities to fp16 (F16's vec_dot_type) before the products; with
-// type_k = type_v = F32 none of that happens. KvCache::F32 is the latter, exactly; KvCache::F16
-// rounds K and V only, an approximation of the former (docs/eval.md gives its residual).
+// With an F32 KV cache (llama.cpp's type_k = type_v = F32) that is llama.cpp's whole forward,
+// followed op by op (llama_cpp_forward.hpp): bit-identical logits where llama.cpp was built for the
+// kernels followed on this CPU. The weights as llama.cpp holds them come from the file itself:
+//  - a weight stored packed as gguf:TYPE (precis quantize --format gguf:TYPE) is those blocks;
+//  - a weight of a model imported from a GGUF file (its `import` metadata) is that source file's
+//    tensor, which must still exist and still dequantize to the model's weight;
+//  - any other fp32 weight is F32.
+// The tied head multiplies by the token embedding.
+//
+// With llama.cpp's default F16 cache (KvCache::F16) only an approximation exists: precis's own
+// forward with the input of every linear layer rounded as llama.cpp rounds it for that weight's
+// ggml type (llama_cpp_rounding.hpp) and K, V rounded to fp16; llama.cpp also rounds Q and the
+// softmax probabilities to fp16 (F16's vec_dot_type) before the products, which this does not.
 #pragma once
 
 #include <filesystem>
