@@ -2,7 +2,6 @@
 
 #include <omp.h>
 
-#include <cstring>
 #include <map>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
@@ -11,6 +10,7 @@
 #include "precis/core/aligned_buffer.hpp"
 #include "precis/core/cpu_features.hpp"
 #include "precis/core/error.hpp"
+#include "precis/kernels/bf16_narrow.hpp"
 
 namespace precis::kernels {
 
@@ -38,15 +38,6 @@ bool probe_native_bf16(const dnnl::engine& engine) {
     return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
   } catch (const dnnl::error&) {
     return false;
-  }
-}
-
-// The bf16 bits of fp32 values that already hold bf16 values: the top halves, exactly.
-void narrow(const float* src, std::size_t n, std::uint16_t* dst) {
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t u;
-    std::memcpy(&u, src + i, 4);
-    dst[i] = static_cast<std::uint16_t>(u >> 16);
   }
 }
 
@@ -112,8 +103,8 @@ void Gemm::gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std:
       const std::size_t nb = static_cast<std::size_t>((trans_b ? N : K) * ldb);
       if (impl_->a16.size() < na) impl_->a16.resize(na);
       if (impl_->b16.size() < nb) impl_->b16.resize(nb);
-      narrow(A, na, impl_->a16.data());
-      narrow(B, nb, impl_->b16.data());
+      narrow_bf16_bits(A, na, impl_->a16.data(), threads_);
+      narrow_bf16_bits(B, nb, impl_->b16.data(), threads_);
       e.a.set_data_handle(impl_->a16.data());
       e.b.set_data_handle(impl_->b16.data());
     } else {
