@@ -59,13 +59,15 @@ TEST(GgmlCpuOps, Q8BlocksRoundHalfToEvenAndStoreTheSum) {
   x[2] = -0.5f;
   x[3] = 3.5f;
   Q8Block b;
-  quantize_q8(32, x.data(), &b);
+  EXPECT_TRUE(quantize_q8(32, x.data(), &b));
   EXPECT_EQ(formats::fp16_to_fp32(b.d), 1.0f);
   EXPECT_EQ(b.q[0], 127);
   EXPECT_EQ(b.q[1], 2);
   EXPECT_EQ(b.q[2], 0);
   EXPECT_EQ(b.q[3], 4);
   EXPECT_EQ(formats::fp16_to_fp32(b.s), 133.0f);
+  x[7] = std::nanf("");
+  EXPECT_FALSE(quantize_q8(32, x.data(), &b));
 }
 
 // A Q4_1 block with d = 1, m = 0.5 and codes 0..15, 0..15 against activations all 127 (d = 1):
@@ -80,7 +82,7 @@ TEST(GgmlCpuOps, Q4_1DotAddsTheMinimumTimesTheQ8_1Sum) {
   decode_row(GgufType::Q4_1, 32, blk.data(), row);
   std::vector<float> x(32, 127.0f);
   Q8Block a;
-  quantize_q8(32, x.data(), &a);
+  ASSERT_TRUE(quantize_q8(32, x.data(), &a));
   EXPECT_EQ(dot_quantized(DotKernel::Q1Lanes, 32, row, &a), 127.0f * 240.0f + 0.5f * 4064.0f);
   std::vector<float> deq(32);
   dequantize_row(GgufType::Q4_1, 32, blk.data(), deq.data());

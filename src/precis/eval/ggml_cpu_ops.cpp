@@ -246,11 +246,16 @@ void rope_rotate(std::int64_t n_dims, const float* cache, float* x) {
   }
 }
 
-void quantize_q8(std::int64_t n, const float* x, Q8Block* blocks) {
+bool quantize_q8(std::int64_t n, const float* x, Q8Block* blocks) {
   for (std::int64_t b = 0; b < n / 32; ++b) {
     const float* v = x + b * 32;
     float amax = 0.0f;
-    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(v[j]));
+    bool finite = true;
+    for (int j = 0; j < 32; ++j) {
+      finite = finite && std::isfinite(v[j]);
+      amax = std::max(amax, std::fabs(v[j]));
+    }
+    if (!finite) return false;  // the codes of a NaN or Inf are undefined (ggml converts anyway)
     const float d = amax / 127.0f;
     const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     Q8Block& out = blocks[b];
@@ -264,6 +269,7 @@ void quantize_q8(std::int64_t n, const float* x, Q8Block* blocks) {
     }
     out.s = formats::fp32_to_fp16(d * static_cast<float>(sum));
   }
+  return true;
 }
 
 void decode_row(GgufType type, std::int64_t n, const std::byte* row, DecodedRow& out) {

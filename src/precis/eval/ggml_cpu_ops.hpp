@@ -83,7 +83,8 @@ struct Q8Block {
   std::uint16_t s = 0;  // Q8_1 only
   std::int8_t q[32] = {};
 };
-void quantize_q8(std::int64_t n, const float* x, Q8Block* blocks);
+// Returns false (blocks partly written) when an input is not finite.
+bool quantize_q8(std::int64_t n, const float* x, Q8Block* blocks);
 
 // One weight row of n elements against one quantized activation row, as the kernel llama.cpp runs
 // for that weight type computes it:

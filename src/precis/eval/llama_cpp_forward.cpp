@@ -1,5 +1,6 @@
 #include "precis/eval/llama_cpp_forward.hpp"
 
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -85,8 +86,13 @@ void LlamaCppForward::mul_mat(const GgmlWeight& w, const float* x, std::int64_t 
                                      : ggml::DotKernel::Q0Lanes;
   const std::int64_t nb = k / 32;
   std::vector<ggml::Q8Block> act(static_cast<std::size_t>(n * nb));
-  parallel_for(0, n, threads_,
-               [&](std::int64_t t) { ggml::quantize_q8(k, x + t * k, act.data() + t * nb); });
+  // No exception may leave a parallel region: a non-finite input is reported after it.
+  std::atomic<bool> finite{true};
+  parallel_for(0, n, threads_, [&](std::int64_t t) {
+    if (!ggml::quantize_q8(k, x + t * k, act.data() + t * nb)) finite = false;
+  });
+  require(finite.load(),
+          "an activation is not finite; llama.cpp's q8 rounding is defined only for finite values");
   parallel_for(0, m, threads_, [&](std::int64_t r) {
     ggml::DecodedRow row;
     ggml::decode_row(w.type, k, data + r * rb, row);
