@@ -3,7 +3,9 @@
 #   1. the format tour: what a spec means and what each format costs a tensor;
 #   2. build the default corpus, train a small model for about three minutes on 2 threads;
 #   3. quantize it after training (RTN into nine formats, GPTQ at 8/6/4/3 bits per channel, AWQ at
-#      4/3) and evaluate each against the fp32 model.
+#      4/3) and evaluate each against the fp32 model;
+#   4. export it to GGUF for llama.cpp (Q8_0, Q4_0), read the files back, and evaluate them with
+#      precis's exact arithmetic and with llama.cpp's CPU arithmetic, bit for bit.
 # Outputs go under demo-out/ (gitignored). Re-running reuses the corpus and a completed training
 # run; DEMO_RETRAIN=1 trains afresh.
 set -euo pipefail
@@ -78,3 +80,29 @@ for f in $per_channel; do
 done
 for f in int4:g128 mxfp4 nvfp4 gguf:q8_0 gguf:q4_0; do results+=("$ptq/eval-rtn-${f//:/_}.json"); done
 python3 scripts/ptq_table.py "${results[@]}"
+
+echo
+echo "== GGUF for llama.cpp: export, read back, evaluate as precis and as llama.cpp computes it =="
+echo "(--arith llama.cpp runs llama.cpp's CPU kernels op by op: 8-bit activation blocks included;"
+echo " its logits equal llama.cpp's bit for bit, docs/eval.md)"
+gguf="$out/gguf"
+mkdir -p "$gguf"
+for type in q8_0 q4_0; do
+  "$precis" export "$model" --gguf "$type" --tokenizer-from bytes -o "$gguf/model-$type.gguf"
+  "$precis" import "$gguf/model-$type.gguf" -o "$gguf/model-$type.safetensors" > /dev/null
+  for arith in exact llama.cpp; do
+    "$precis" eval "$gguf/model-$type.safetensors" --data "$out/data" --ref "$model" \
+      --max-tokens 8192 --threads "$threads" --arith "$arith" -q \
+      -o "$gguf/eval-$type-$arith.json" > /dev/null
+  done
+done
+python3 - "$gguf" <<'PY'
+import json, sys
+print(f"{'GGUF':<6} {'arithmetic':<10} {'loss':>7} {'δ':>8} {'KL mean':>10} {'same top':>8}")
+for t in ("q8_0", "q4_0"):
+    for a in ("exact", "llama.cpp"):
+        e = json.load(open(f"{sys.argv[1]}/eval-{t}-{a}.json"))
+        r = e["ref"]
+        print(f"{t:<6} {a:<10} {e['loss']:7.4f} {r['delta_loss']:+8.4f} {r['kl']['mean']:10.3e} "
+              f"{r['same_top']['fraction']:8.4f}")
+PY

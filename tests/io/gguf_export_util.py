@@ -139,7 +139,8 @@ def llama_cpp_follows_precis():
     """Whether llama.cpp's CPU kernels (llama-cpp-python's native build) are the ones precis's
     --arith llama.cpp follows on this CPU, and a sentence saying which or why not: it needs AVX2,
     FMA and F16C, and AVX512 exactly when the CPU has AVX-512 F and DQ (precis then follows the
-    16-lane fp32 kernels, else the 8-lane ones)."""
+    16-lane fp32 kernels, else the 8-lane ones). Only the 16-lane variant has been checked
+    against llama.cpp (on a Zen 5), so only it is asserted bit for bit."""
     import llama_cpp
     info = llama_cpp.llama_print_system_info().decode()
     flags = dict(part.strip().split(" = ") for part in info.split("|") if " = " in part)
@@ -151,4 +152,9 @@ def llama_cpp_follows_precis():
     if (flags.get("AVX512") == "1") != host_avx512:
         return False, (f"llama.cpp's AVX512 = {flags.get('AVX512')} but this CPU "
                        f"{'has' if host_avx512 else 'lacks'} AVX-512 F+DQ: other lanes, other sums")
+    if not host_avx512:
+        # The 8-lane variant is written from the same sources but has not yet run beside an
+        # AVX2-only llama.cpp build: until it has, it gets the fp32-order tolerances only.
+        return False, ("llama.cpp runs its AVX2 kernels here; precis's AVX2 variant of them is "
+                       "not yet verified against such a build")
     return True, f"llama.cpp's kernels: AVX2+FMA+F16C, AVX512 = {flags.get('AVX512')}"

@@ -118,7 +118,11 @@ std::size_t block_bytes(GgufType type) { return io::ggml_type_layout(type)->type
 
 Isa host_isa() {
   const CpuFeatures f = detect_cpu_features();
-  return f.avx512f && f.avx512dq ? Isa::Avx512 : Isa::Avx2;
+  // PRECIS_ISA=avx2 (core/cpu_features.hpp) caps precis's own kernels; it also selects the 8-lane
+  // variant here, which is how that variant is checked beside an AVX2-only llama.cpp build on an
+  // AVX-512 machine.
+  const bool capped = best_isa() != precis::Isa::Avx512;
+  return f.avx512f && f.avx512dq && !capped ? Isa::Avx512 : Isa::Avx2;
 }
 
 const char* to_string(Isa isa) { return isa == Isa::Avx512 ? "AVX-512" : "AVX2"; }

@@ -21,7 +21,8 @@
 namespace precis::eval::ggml {
 
 enum class Isa { Avx2, Avx512 };
-// The variant a native build of llama.cpp on this CPU uses (AVX-512 F and DQ present or not).
+// The variant a native build of llama.cpp on this CPU uses (AVX-512 F and DQ present or not);
+// PRECIS_ISA=avx2 selects the 8-lane one.
 Isa host_isa();
 const char* to_string(Isa isa);
 
