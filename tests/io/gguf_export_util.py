@@ -136,11 +136,12 @@ def precis_logits(model, ids, vocab, tmp):
 
 
 def llama_cpp_follows_precis():
-    """Whether llama.cpp's CPU kernels (llama-cpp-python's native build) are the ones precis's
+    """Whether llama.cpp's CPU kernels (llama-cpp-python's build) are the ones precis's
     --arith llama.cpp follows on this CPU, and a sentence saying which or why not: it needs AVX2,
-    FMA and F16C, and AVX512 exactly when the CPU has AVX-512 F and DQ (precis then follows the
-    16-lane fp32 kernels, else the 8-lane ones). Only the 16-lane variant has been checked
-    against llama.cpp (on a Zen 5), so only it is asserted bit for bit."""
+    FMA and F16C, and AVX512 exactly when precis takes the 16-lane variant (the CPU has AVX-512 F
+    and DQ and PRECIS_ISA does not cap it at avx2), else the 8-lane one. Both variants have been
+    checked bit for bit: the 16-lane one against the native build on a Zen 5, the 8-lane one
+    against an AVX2+FMA+F16C build (GGML_NATIVE=OFF) on the same machine with PRECIS_ISA=avx2."""
     import llama_cpp
     info = llama_cpp.llama_print_system_info().decode()
     flags = dict(part.strip().split(" = ") for part in info.split("|") if " = " in part)
@@ -148,13 +149,9 @@ def llama_cpp_follows_precis():
         if flags.get(need) != "1":
             return False, f"llama.cpp was built without {need} ({info.strip()})"
     cpu = open("/proc/cpuinfo").read().split()
-    host_avx512 = "avx512f" in cpu and "avx512dq" in cpu
-    if (flags.get("AVX512") == "1") != host_avx512:
-        return False, (f"llama.cpp's AVX512 = {flags.get('AVX512')} but this CPU "
-                       f"{'has' if host_avx512 else 'lacks'} AVX-512 F+DQ: other lanes, other sums")
-    if not host_avx512:
-        # The 8-lane variant is written from the same sources but has not yet run beside an
-        # AVX2-only llama.cpp build: until it has, it gets the fp32-order tolerances only.
-        return False, ("llama.cpp runs its AVX2 kernels here; precis's AVX2 variant of them is "
-                       "not yet verified against such a build")
+    capped = os.environ.get("PRECIS_ISA") in ("avx2", "reference")
+    precis_16_lanes = "avx512f" in cpu and "avx512dq" in cpu and not capped
+    if (flags.get("AVX512") == "1") != precis_16_lanes:
+        return False, (f"llama.cpp's AVX512 = {flags.get('AVX512')} but precis follows the "
+                       f"{16 if precis_16_lanes else 8}-lane kernels here: other lanes, other sums")
     return True, f"llama.cpp's kernels: AVX2+FMA+F16C, AVX512 = {flags.get('AVX512')}"
