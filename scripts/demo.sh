@@ -84,7 +84,7 @@ python3 scripts/ptq_table.py "${results[@]}"
 echo
 echo "== GGUF for llama.cpp: export, read back, evaluate as precis and as llama.cpp computes it =="
 echo "(--arith llama.cpp runs llama.cpp's CPU kernels op by op: 8-bit activation blocks included;"
-echo " its logits equal llama.cpp's bit for bit, docs/eval.md)"
+echo " its logits equal llama.cpp's bit for bit, docs/eval.md; the first 8,192 validation tokens)"
 gguf="$out/gguf"
 mkdir -p "$gguf"
 for type in q8_0 q4_0; do
