@@ -56,6 +56,16 @@ std::vector<float> block_minima(std::span<const std::byte> data, GgufType type, 
   return m;
 }
 
+// The ggml type of a weight stored packed as `spec`: only gguf:TYPE formats exist in llama.cpp.
+GgufType packed_gguf_type(const formats::FormatSpec& spec, const std::filesystem::path& file,
+                          const std::string& name) {
+  require(spec.family == formats::Family::Gguf,
+          "{}: {} is stored as {}, a format llama.cpp does not have; --arith llama.cpp "
+          "evaluates gguf:TYPE weights, imported GGUF models and fp32 models",
+          file.string(), name, spec.canonical());
+  return spec.gguf_type;
+}
+
 }  // namespace
 
 LlamaCppArithmetic llama_cpp_arithmetic(const std::filesystem::path& model_file,
@@ -76,14 +86,8 @@ LlamaCppArithmetic llama_cpp_arithmetic(const std::filesystem::path& model_file,
   out.types_from = source ? "import source " + source_path->string()
                           : (packed.empty() ? "fp32 weights (F32)" : "packed gguf weights");
   auto type_of = [&](const std::string& name) {
-    if (auto it = packed.find(name); it != packed.end()) {
-      const formats::FormatSpec& spec = it->second.spec;
-      require(spec.family == formats::Family::Gguf,
-              "{}: {} is stored as {}, a format llama.cpp does not have; --arith llama.cpp "
-              "evaluates gguf:TYPE weights, imported GGUF models and fp32 models",
-              model_file.string(), name, spec.canonical());
-      return spec.gguf_type;
-    }
+    if (auto it = packed.find(name); it != packed.end())
+      return packed_gguf_type(it->second.spec, model_file, name);
     if (source) return source->tensor(io::gguf_name_of_hf(name)).type;
     return GgufType::F32;
   };
@@ -195,12 +199,7 @@ std::shared_ptr<LlamaCppForward> make_llama_cpp_forward(const std::filesystem::p
     const std::int64_t heads = q ? c.n_heads : c.n_kv_heads;
     std::span<const std::byte> hf_rows;
     if (auto it = packed.find(hf); it != packed.end()) {
-      const formats::FormatSpec& spec = it->second.spec;
-      require(spec.family == formats::Family::Gguf,
-              "{}: {} is stored as {}, a format llama.cpp does not have; --arith llama.cpp "
-              "evaluates gguf:TYPE weights, imported GGUF models and fp32 models",
-              path.string(), hf, spec.canonical());
-      w.type = spec.gguf_type;
+      w.type = packed_gguf_type(it->second.spec, path, hf);
       hf_rows = store->file.get(hf).data;
     } else if (store->source) {
       const io::GgufTensorInfo& t = store->source->tensor(io::gguf_name_of_hf(hf));
