@@ -39,6 +39,7 @@ BENCHMARK(BM_Attention)
     ->Args({16, 256, 4, 32})
     ->Args({16, 256, 8, 32})
     ->Args({8, 256, 8, 64})
+    ->Args({4, 256, 4, 128})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

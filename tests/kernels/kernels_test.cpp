@@ -125,10 +125,11 @@ void naive_attention(const AttentionShape& s, const std::vector<float>& qkv,
 }
 
 TEST(Attention, ForwardMatchesNaiveAcrossTiles) {
-  // T = 150 spans several query tiles (32) and key tiles (64), so head_dim 32's online
-  // rescaling runs; T = 141 ends head_dim 16's tiles (4 query rows, 16 keys) part-way.
+  // head_dim 8 runs the general loops: T = 150 spans several query tiles (32) and key tiles (64),
+  // so their online rescaling runs. 16 and 32 run the register-tiled kernels: T = 141 ends their
+  // tiles (4 query rows, 16 keys) part-way.
   for (int T : {150, 141})
-    for (int hd : {16, 32}) {
+    for (int hd : {8, 16, 32}) {
       AttentionShape s{2, T, 4, 2, hd};
       auto qkv = randn(static_cast<std::size_t>(s.B) * s.T * s.qkv_ld(), 5, 2.0f);
       std::vector<float> out(static_cast<std::size_t>(s.B) * s.T * s.out_ld()),
@@ -149,8 +150,8 @@ TEST(Attention, BackwardIsTheGradientOfTheForward) {
   // Directional derivative: d/dε ⟨dout, attn(qkv + ε·v)⟩ at 0 by central differences in
   // double-checked fp32 (ε = 1e-3: truncation ~ε² ≈ 1e-6, rounding ~1e-7/ε ≈ 1e-4 relative of
   // a sum of 10⁴ terms) equals ⟨dqkv, v⟩ from backward.
-  // head_dim 8 runs the generic loops, 16 the register-tiled kernel (T = 71: its tiles of 4
-  // query rows and 16 keys end part-way), 32 the eight-lane loops.
+  // head_dim 8 runs the general loops, 16 and 32 the register-tiled kernels (T = 71: their tiles
+  // of 4 query rows and 16 keys end part-way).
   for (const AttentionShape& s : {AttentionShape{1, 70, 4, 2, 8}, AttentionShape{1, 71, 2, 1, 16},
                                   AttentionShape{1, 70, 2, 1, 32}})
     check_attention_gradient(s);
@@ -281,7 +282,7 @@ TEST(Kernels, Avx2BuildsEqualReferenceBitForBit) {
     rope_forward(kAvx2, b.data(), N, 64, 16, 3, 16, 16, c.data(), sn.data());
     EXPECT_TRUE(same(a, b));
   }
-  for (int hd : {16, 32}) {  // Attention: the head_dim-16 kernel and the eight-lane loops
+  for (int hd : {8, 16, 32}) {  // Attention: the general loops and the register-tiled kernels
     AttentionShape s{2, 100, 4, 1, hd};
     auto qkv = randn(std::size_t(s.B) * s.T * s.qkv_ld(), 17, 2.0f);
     auto dout2 = randn(std::size_t(s.B) * s.T * s.out_ld(), 18);
