@@ -11,7 +11,7 @@
 // T × T), so there is no running maximum and no rescaling.
 //
 // Every sum runs in a fixed order (scores: d = 0..HD-1 in one chain; P·V, dS·K: keys in order;
-// dK, dV: heads, then query rows in order), the same in every build.
+// dK, dV: heads, then query rows in order; dO·O: eight chains over d), the same in every build.
 #pragma once
 
 #include <omp.h>
@@ -89,10 +89,32 @@ static inline void weighted_rows(const float* W, int lds, const float* X, std::i
 // Copies HD-lane rows [0, T) of a head (rows ld apart) into Xt (HD × Tp, transposed), zero past T.
 template <int HD>
 static inline void pack_transposed(const float* x, std::int64_t ld, int T, int Tp, float* Xt) {
-  for (int j = 0; j < T; ++j)
+  int j0 = 0;
+  for (; j0 + 8 <= T; j0 += 8)
+    for (int d = 0; d < HD; d += 8) transpose8x8(x + j0 * ld + d, ld, Xt + d * Tp + j0, Tp);
+  for (int j = j0; j < T; ++j)
     for (int d = 0; d < HD; ++d) Xt[d * Tp + j] = x[j * ld + d];
   for (int d = 0; d < HD; ++d)
     for (int j = T; j < Tp; ++j) Xt[d * Tp + j] = 0.f;
+}
+
+// The inverse: rows [0, T) of Xt (HD × Tp) into HD-lane rows of x, ld apart.
+template <int HD>
+static inline void unpack_transposed(const float* Xt, int T, int Tp, float* x, std::int64_t ld) {
+  int j0 = 0;
+  for (; j0 + 8 <= T; j0 += 8)
+    for (int d = 0; d < HD; d += 8) transpose8x8(Xt + d * Tp + j0, Tp, x + j0 * ld + d, ld);
+  for (int j = j0; j < T; ++j)
+    for (int d = 0; d < HD; ++d) x[j * ld + d] = Xt[d * Tp + j];
+}
+
+// Σ_d a[d]·b[d] as eight lane-wise FMA chains over d, then the lanes added pairwise.
+template <int HD>
+static inline float dot(const float* a, const float* b) {
+  Lanes8 acc = splat8(0.f);
+#pragma GCC unroll 16
+  for (int d = 0; d < HD; d += 8) acc = fma8(load8(a + d), load8(b + d), acc);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 // Loads kRows query rows starting at row i (rows past T are zero) times `scale`.
@@ -236,11 +258,8 @@ static void backward(int threads, const AttentionShape& s, float* dqkv, const fl
             float* p = P + static_cast<std::size_t>(r0 + r) * Tp;
             float* ds = dS + static_cast<std::size_t>(r0 + r) * Tp;
             const int valid = i + r < T ? i + r + 1 : 0;
-            float dd = 0.f;
-            if (valid > 0) {
-              const float* o = out + (row0 + i + r) * old + h * HD;
-              for (int d = 0; d < HD; ++d) dd = std::fma(go[r * HD + d], o[d], dd);
-            }
+            const float dd =
+                valid > 0 ? dot<HD>(go + r * HD, out + (row0 + i + r) * old + h * HD) : 0.f;
             const float z = valid > 0 ? lse_h[i + r] : 0.f;
             for (int j = 0; j < n16; ++j) {
               p[j] = fast_exp_le1(p[j] - z);
@@ -270,14 +289,9 @@ static void backward(int threads, const AttentionShape& s, float* dqkv, const fl
         }
       }
     }
-    for (int j = 0; j < T; ++j) {
-      float* dk = dqkv + (static_cast<std::int64_t>(b) * T + j) * ld + (H + g) * HD;
-      float* dv = dqkv + (static_cast<std::int64_t>(b) * T + j) * ld + (H + Hkv + g) * HD;
-      for (int d = 0; d < HD; ++d) {
-        dk[d] = dKt[d * Tp + j];
-        dv[d] = dVt[d * Tp + j];
-      }
-    }
+    float* drow = dqkv + static_cast<std::int64_t>(b) * T * ld;
+    unpack_transposed<HD>(dKt, T, Tp, drow + static_cast<std::int64_t>(H + g) * HD, ld);
+    unpack_transposed<HD>(dVt, T, Tp, drow + static_cast<std::int64_t>(H + Hkv + g) * HD, ld);
   });
 }
 

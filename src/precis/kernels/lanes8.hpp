@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 
 // Internal functions: how a 32-byte vector is passed between them does not matter (the portable
@@ -67,6 +68,29 @@ static inline float max8(const float* x, int n, float init) {
   for (int k = 0; k < 8; ++k) m = a[k] > m ? a[k] : m;
   for (; j < n; ++j) m = x[j] > m ? x[j] : m;
   return m;
+}
+
+// dst[c·ldd + r] = src[r·lds + c] for an 8 × 8 block, in registers: three rounds of pairwise
+// interleaving (rows, then pairs of rows, then quads). Moves values only.
+static inline void transpose8x8(const float* src, std::ptrdiff_t lds, float* dst,
+                                std::ptrdiff_t ldd) {
+  typedef int Index8 __attribute__((vector_size(32)));
+  Lanes8 r[8], a[8], b[8];
+  for (int i = 0; i < 8; ++i) r[i] = load8(src + i * lds);
+  for (int i = 0; i < 8; i += 2) {  // a[i] = even columns of rows i, i+1 interleaved; a[i+1] odd
+    a[i] = __builtin_shuffle(r[i], r[i + 1], Index8{0, 8, 2, 10, 4, 12, 6, 14});
+    a[i + 1] = __builtin_shuffle(r[i], r[i + 1], Index8{1, 9, 3, 11, 5, 13, 7, 15});
+  }
+  for (int q = 0; q < 8; q += 4)  // b[q + c]: column c (lanes 0-3) and c + 4 (lanes 4-7) of 4 rows
+    for (int k = 0; k < 2; ++k) {
+      b[q + k] = __builtin_shuffle(a[q + k], a[q + k + 2], Index8{0, 1, 8, 9, 4, 5, 12, 13});
+      b[q + k + 2] = __builtin_shuffle(a[q + k], a[q + k + 2], Index8{2, 3, 10, 11, 6, 7, 14, 15});
+    }
+  for (int c = 0; c < 4; ++c) {
+    store8(dst + c * ldd, __builtin_shuffle(b[c], b[c + 4], Index8{0, 1, 2, 3, 8, 9, 10, 11}));
+    store8(dst + (c + 4) * ldd,
+           __builtin_shuffle(b[c], b[c + 4], Index8{4, 5, 6, 7, 12, 13, 14, 15}));
+  }
 }
 
 }  // namespace precis::kernels::PRECIS_KERNEL_NS
