@@ -3,10 +3,11 @@
 //
 // At small head dimensions a score costs few multiply-adds, so a kernel that streams one query
 // row against a block of keys spends as much on loads, broadcasts and online-softmax bookkeeping
-// as on arithmetic. Here every inner loop is a tile of kRows query rows × 16 lanes (16 keys, or
-// 16 lanes of the head dimension) held in eight registers: eight independent FMA chains, each
-// loaded vector used by kRows rows, each broadcast by two vectors. Head dimensions above 16 run
-// the lane-wise loops once per 16-lane chunk, which changes no sum's order. The softmax of a
+// as on arithmetic. Here every inner loop is a tile of kRows query rows × two vectors (keys, or
+// lanes of the head dimension) held in eight registers: eight independent FMA chains, each
+// loaded vector used by kRows rows, each broadcast by two vectors. The vectors are the build's
+// widest (lanes_wide.hpp: 16 lanes with AVX-512, else 8); wider head dimensions run the lane-wise
+// loops once per two-vector chunk. Neither changes any lane's sum or its order. The softmax of a
 // query row is taken over all its keys at once (a kRows × T block of scores per thread, never
 // T × T), so there is no running maximum and no rescaling.
 //
@@ -25,6 +26,7 @@
 #include "precis/kernels/attention_table.hpp"
 #include "precis/kernels/fast_exp.hpp"
 #include "precis/kernels/lanes8.hpp"
+#include "precis/kernels/lanes_wide.hpp"
 
 namespace precis::kernels::PRECIS_KERNEL_NS::tiled {
 
@@ -34,8 +36,11 @@ inline constexpr bool kTiled = HD == 16 || HD == 32 || HD == 64 || HD == 128;
 // Query rows of a register tile (2·kRows accumulators; 6 or 8 rows measured slower at head_dim
 // 16, even with AVX-512's 32 registers). The summation orders do not depend on it.
 inline constexpr int kRows = 4;
-inline constexpr int kKeys = 16;   // keys of a score tile: two eight-lane vectors
-inline constexpr int kLanes = 16;  // lanes of the head dimension a P·V or dS·K tile holds
+inline constexpr int kKeys = 2 * kWidth;  // keys of a score tile: two vectors
+// Lanes of the head dimension a P·V or dS·K tile holds: two vectors, or one at head_dim 16 in
+// the sixteen-lane build.
+template <int HD>
+inline constexpr int kLanes = HD < 2 * kWidth ? HD : 2 * kWidth;
 
 inline int round_up(int n, int m) { return (n + m - 1) / m * m; }
 static inline int worker(int threads) { return threads > 1 ? omp_get_thread_num() : 0; }
@@ -46,42 +51,56 @@ static inline int worker(int threads) { return threads > 1 ? omp_get_thread_num(
 template <int HD>
 static inline void score_rows(const float* A, const float* Bt, int ldb, int n, float* S, int lds) {
   for (int j0 = 0; j0 < n; j0 += kKeys) {
-    Lanes8 a[kRows][2];
+    LanesW a[kRows][2];
 #pragma GCC unroll 4
-    for (int r = 0; r < kRows; ++r) a[r][0] = a[r][1] = splat8(0.f);
+    for (int r = 0; r < kRows; ++r) a[r][0] = a[r][1] = splatw(0.f);
 #pragma GCC unroll 16
     for (int d = 0; d < HD; ++d) {
       const float* bt = Bt + static_cast<std::ptrdiff_t>(d) * ldb + j0;
-      const Lanes8 b0 = load8(bt), b1 = load8(bt + 8);
+      const LanesW b0 = loadw(bt), b1 = loadw(bt + kWidth);
 #pragma GCC unroll 4
       for (int r = 0; r < kRows; ++r) {
-        const Lanes8 x = splat8(A[r * HD + d]);
-        a[r][0] = fma8(x, b0, a[r][0]);
-        a[r][1] = fma8(x, b1, a[r][1]);
+        const LanesW x = splatw(A[r * HD + d]);
+        a[r][0] = fmaw(x, b0, a[r][0]);
+        a[r][1] = fmaw(x, b1, a[r][1]);
       }
     }
 #pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
-      store8(S + static_cast<std::ptrdiff_t>(r) * lds + j0, a[r][0]);
-      store8(S + static_cast<std::ptrdiff_t>(r) * lds + j0 + 8, a[r][1]);
+      storew(S + static_cast<std::ptrdiff_t>(r) * lds + j0, a[r][0]);
+      storew(S + static_cast<std::ptrdiff_t>(r) * lds + j0 + kWidth, a[r][1]);
     }
   }
 }
 
-// O[r] = Σ_{j<n} W[r][j]·X[j] for kRows rows over 16 lanes of X (X rows are ldx apart, W rows
-// lds).
+// O[r][c..c+kLanes) = Σ_{j<n} W[r][j]·X[j][c..c+kLanes) for kRows rows, scaled by f[r], for every
+// chunk c of the head dimension; X rows are ldx apart, W rows lds, O rows ldo.
+template <int HD>
 static inline void weighted_rows(const float* W, int lds, const float* X, std::int64_t ldx, int n,
-                                 Lanes8 (&o)[kRows][2]) {
+                                 const float* f, int rows, float* O, std::int64_t ldo) {
+  constexpr int kV = kLanes<HD> / kWidth;
+  for (int c = 0; c < HD; c += kLanes<HD>) {
+    LanesW o[kRows][kV];
 #pragma GCC unroll 4
-  for (int r = 0; r < kRows; ++r) o[r][0] = o[r][1] = splat8(0.f);
-  for (int j = 0; j < n; ++j) {
-    const float* x = X + j * ldx;
-    const Lanes8 x0 = load8(x), x1 = load8(x + 8);
+    for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 2
+      for (int v = 0; v < kV; ++v) o[r][v] = splatw(0.f);
+    for (int j = 0; j < n; ++j) {
+      const float* x = X + j * ldx + c;
+      LanesW xv[kV];
+#pragma GCC unroll 2
+      for (int v = 0; v < kV; ++v) xv[v] = loadw(x + v * kWidth);
 #pragma GCC unroll 4
-    for (int r = 0; r < kRows; ++r) {
-      const Lanes8 w = splat8(W[static_cast<std::ptrdiff_t>(r) * lds + j]);
-      o[r][0] = fma8(w, x0, o[r][0]);
-      o[r][1] = fma8(w, x1, o[r][1]);
+      for (int r = 0; r < kRows; ++r) {
+        const LanesW w = splatw(W[static_cast<std::ptrdiff_t>(r) * lds + j]);
+#pragma GCC unroll 2
+        for (int v = 0; v < kV; ++v) o[r][v] = fmaw(w, xv[v], o[r][v]);
+      }
+    }
+    for (int r = 0; r < rows; ++r) {
+      const LanesW k = splatw(f[r]);
+#pragma GCC unroll 2
+      for (int v = 0; v < kV; ++v) storew(O + r * ldo + c + v * kWidth, o[r][v] * k);
     }
   }
 }
@@ -166,48 +185,41 @@ static void forward(int threads, const AttentionShape& s, float* out, float* lse
         mx[r] = m + std::log(l);
         inv[r] = 1.0f / l;
       }
-      for (int c = 0; c < HD; c += kLanes) {
-        Lanes8 o[kRows][2];
-        weighted_rows(P, Tp, v0 + c, ld, n, o);
-        for (int r = 0; r < kRows && i0 + r < T; ++r) {
-          float* dst = out + (static_cast<std::int64_t>(b) * T + i0 + r) * old + h * HD + c;
-          const Lanes8 k = splat8(inv[r]);
-          store8(dst, o[r][0] * k);
-          store8(dst + 8, o[r][1] * k);
-        }
-      }
+      const int rows = T - i0 < kRows ? T - i0 : kRows;
+      weighted_rows<HD>(P, Tp, v0, ld, n, inv, rows,
+                        out + (static_cast<std::int64_t>(b) * T + i0) * old + h * HD, old);
       for (int r = 0; r < kRows && i0 + r < T; ++r)
         lse[(static_cast<std::int64_t>(b) * H + h) * T + i0 + r] = mx[r];
     }
   });
 }
 
-// dKᵀ += Xᵀ·W over keys [j0, j0 + 16) and query rows [r_begin, nq): 16 keys × 4 lanes of the
-// head dimension at a time (X rows are HD apart, W rows Tp, acct rows Tp).
+// dKᵀ += Xᵀ·W over keys [j0, j0 + kKeys) and query rows [r_begin, nq): kKeys keys × 4 lanes of
+// the head dimension at a time (X rows are HD apart, W rows Tp, acct rows Tp).
 template <int HD>
 static inline void transposed_update(const float* X, const float* W, float* acct, int Tp, int j0,
                                      int r_begin, int nq) {
   for (int d0 = 0; d0 < HD; d0 += 4) {
-    Lanes8 a[4][2];
+    LanesW a[4][2];
 #pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
-      a[c][0] = load8(acct + (d0 + c) * Tp + j0);
-      a[c][1] = load8(acct + (d0 + c) * Tp + j0 + 8);
+      a[c][0] = loadw(acct + (d0 + c) * Tp + j0);
+      a[c][1] = loadw(acct + (d0 + c) * Tp + j0 + kWidth);
     }
     for (int r = r_begin; r < nq; ++r) {
       const float* w = W + static_cast<std::size_t>(r) * Tp + j0;
-      const Lanes8 w0 = load8(w), w1 = load8(w + 8);
+      const LanesW w0 = loadw(w), w1 = loadw(w + kWidth);
 #pragma GCC unroll 4
       for (int c = 0; c < 4; ++c) {
-        const Lanes8 x = splat8(X[r * HD + d0 + c]);
-        a[c][0] = fma8(x, w0, a[c][0]);
-        a[c][1] = fma8(x, w1, a[c][1]);
+        const LanesW x = splatw(X[r * HD + d0 + c]);
+        a[c][0] = fmaw(x, w0, a[c][0]);
+        a[c][1] = fmaw(x, w1, a[c][1]);
       }
     }
 #pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
-      store8(acct + (d0 + c) * Tp + j0, a[c][0]);
-      store8(acct + (d0 + c) * Tp + j0 + 8, a[c][1]);
+      storew(acct + (d0 + c) * Tp + j0, a[c][0]);
+      storew(acct + (d0 + c) * Tp + j0 + kWidth, a[c][1]);
     }
   }
 }
@@ -253,7 +265,7 @@ static void backward(int threads, const AttentionShape& s, float* dqkv, const fl
           load_rows<HD>(dout + row0 * old + h * HD, old, i, T, 1.0f, go);
           score_rows<HD>(q, Kt, Tp, n, P + static_cast<std::size_t>(r0) * Tp, Tp);
           score_rows<HD>(go, Vt, Tp, n, dS + static_cast<std::size_t>(r0) * Tp, Tp);
-          const int n16 = round_up(n, kKeys);
+          const int nk = round_up(n, kKeys);
           for (int r = 0; r < kRows; ++r) {
             float* p = P + static_cast<std::size_t>(r0 + r) * Tp;
             float* ds = dS + static_cast<std::size_t>(r0 + r) * Tp;
@@ -261,26 +273,19 @@ static void backward(int threads, const AttentionShape& s, float* dqkv, const fl
             const float dd =
                 valid > 0 ? dot<HD>(go + r * HD, out + (row0 + i + r) * old + h * HD) : 0.f;
             const float z = valid > 0 ? lse_h[i + r] : 0.f;
-            for (int j = 0; j < n16; ++j) {
+            for (int j = 0; j < nk; ++j) {
               p[j] = fast_exp_le1(p[j] - z);
               ds[j] = p[j] * (ds[j] - dd);
             }
             // Keys the row must not see (and whole rows past T) weigh nothing below.
-            for (int j = valid; j < n16; ++j) p[j] = ds[j] = 0.f;
+            for (int j = valid; j < nk; ++j) p[j] = ds[j] = 0.f;
           }
           // dQ = scale · dS·K over the keys the tile's rows see.
-          const Lanes8 sc = splat8(scale);
-          for (int c = 0; c < HD; c += kLanes) {
-            Lanes8 a[kRows][2];
-            weighted_rows(dS + static_cast<std::size_t>(r0) * Tp, Tp, k0 + c, ld, n, a);
-            for (int r = 0; r < kRows && i + r < T; ++r) {
-              float* dq = dqkv + (row0 + i + r) * ld + h * HD + c;
-              store8(dq, a[r][0] * sc);
-              store8(dq + 8, a[r][1] * sc);
-            }
-          }
+          const float scales[kRows] = {scale, scale, scale, scale};
+          weighted_rows<HD>(dS + static_cast<std::size_t>(r0) * Tp, Tp, k0, ld, n, scales,
+                            T - i < kRows ? T - i : kRows, dqkv + (row0 + i) * ld + h * HD, ld);
         }
-        // dKᵀ += Qᵀ·dS and dVᵀ += dOᵀ·P over the rows that see any of the 16 keys (the rest
+        // dKᵀ += Qᵀ·dS and dVᵀ += dOᵀ·P over the rows that see any of the kKeys keys (the rest
         // of their row is zero up to there).
         for (int j0 = 0; j0 < i0 + nq; j0 += kKeys) {
           const int r_begin = j0 > i0 ? j0 - i0 : 0;
