@@ -52,8 +52,17 @@ struct Gemm::Impl {
   dnnl::stream stream{engine};
   std::map<Key, Entry> cache;
   AlignedBuffer<std::uint8_t> scratch;
-  AlignedBuffer<std::uint16_t> a16, b16;  // narrowed operands of native bf16 products
+  AlignedBuffer<std::uint16_t> a16, b16, dy16;  // narrowed operands of native bf16 products
   bool native_bf16 = probe_native_bf16(engine);
+
+  // The 16-bit patterns of an operand's n stored values: its own, or narrowed into buf.
+  static const std::uint16_t* narrowed(const Operand& op, std::size_t n,
+                                       AlignedBuffer<std::uint16_t>& buf, int threads) {
+    if (op.bits) return op.bits;
+    if (buf.size() < n) buf.resize(n);
+    narrow_bf16_bits(op.f32, n, buf.data(), threads);
+    return buf.data();
+  }
 
   Entry& get(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, std::int64_t lda,
              std::int64_t ldb, std::int64_t ldc, bool acc, bool bf16) {
@@ -91,7 +100,7 @@ Gemm::Gemm(Gemm&&) noexcept = default;
 Gemm& Gemm::operator=(Gemm&&) noexcept = default;
 
 void Gemm::gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
-                const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float* C,
+                Operand A, std::int64_t lda, Operand B, std::int64_t ldb, float* C,
                 std::int64_t ldc, bool accumulate) {
   if (M == 0 || N == 0) return;
   try {
@@ -101,15 +110,11 @@ void Gemm::gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std:
       // The stored extents of the two operands (a transposed view reads a K × M matrix).
       const std::size_t na = static_cast<std::size_t>((trans_a ? K : M) * lda);
       const std::size_t nb = static_cast<std::size_t>((trans_b ? N : K) * ldb);
-      if (impl_->a16.size() < na) impl_->a16.resize(na);
-      if (impl_->b16.size() < nb) impl_->b16.resize(nb);
-      narrow_bf16_bits(A, na, impl_->a16.data(), threads_);
-      narrow_bf16_bits(B, nb, impl_->b16.data(), threads_);
-      e.a.set_data_handle(impl_->a16.data());
-      e.b.set_data_handle(impl_->b16.data());
+      e.a.set_data_handle(const_cast<std::uint16_t*>(impl_->narrowed(A, na, impl_->a16, threads_)));
+      e.b.set_data_handle(const_cast<std::uint16_t*>(impl_->narrowed(B, nb, impl_->b16, threads_)));
     } else {
-      e.a.set_data_handle(const_cast<float*>(A));
-      e.b.set_data_handle(const_cast<float*>(B));
+      e.a.set_data_handle(const_cast<float*>(A.f32));
+      e.b.set_data_handle(const_cast<float*>(B.f32));
     }
     e.c.set_data_handle(C);
     e.scratch.set_data_handle(impl_->scratch.data());
@@ -127,13 +132,15 @@ void Gemm::gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std:
 
 bool Gemm::native_bf16() const { return impl_->native_bf16; }
 
-void Gemm::linear_forward(const float* x, const float* w, float* y, std::int64_t M, std::int64_t in,
+void Gemm::linear_forward(Operand x, Operand w, float* y, std::int64_t M, std::int64_t in,
                           std::int64_t out) {
   gemm(false, true, M, out, in, x, in, w, in, y, out, false);
 }
 
-void Gemm::linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw,
-                           std::int64_t M, std::int64_t in, std::int64_t out, bool accumulate_dx) {
+void Gemm::linear_backward(Operand dy, Operand x, Operand w, float* dx, float* dw, std::int64_t M,
+                           std::int64_t in, std::int64_t out, bool accumulate_dx) {
+  if (dx && dw && bf16_operands_ && impl_->native_bf16 && M > 0)
+    dy.bits = Impl::narrowed(dy, static_cast<std::size_t>(M * out), impl_->dy16, threads_);
   if (dx) gemm(false, false, M, in, out, dy, out, w, in, dx, in, accumulate_dx);
   if (dw) gemm(true, false, out, in, M, dy, out, x, in, dw, in, true);
 }

@@ -12,6 +12,7 @@
 #include "precis/core/threads.hpp"
 #include "precis/formats/format.hpp"
 #include "precis/kernels/attention.hpp"
+#include "precis/kernels/bf16_narrow.hpp"
 #include "precis/kernels/gemm.hpp"
 #include "precis/kernels/ops.hpp"
 #include "precis/model/layout.hpp"
@@ -50,6 +51,9 @@ struct Model::Impl {
   bool transform_weights;  // wop holds the compute weights (quantized and/or bf16-rounded)
 
   AlignedBuffer<float> params, grads, wop, acts, scratch;
+  // wop's 16-bit bf16 patterns, narrowed once per forward for native bf16 products (which would
+  // otherwise narrow each weight on every use); empty where products are not native bf16.
+  AlignedBuffer<std::uint16_t> wop16;
   std::vector<LayerActs> L;
   // Final stage and loss.
   float *x_final, *lnf, *rstdf, *logits, *losses, *lse_ce;
@@ -96,6 +100,7 @@ struct Model::Impl {
     grads.resize(layout.total);
     if (transform_weights)
       wop.resize(layout.total + (cfg.tied_head ? std::size_t(cfg.vocab_size) * cfg.d_model : 0));
+    if (bf16 && gemm.native_bf16()) wop16.resize(wop.size());
 
     // One activation arena, carved in a fixed order.
     const std::int64_t d = cfg.d_model, q = cfg.q_dim(), qkvd = q + 2 * cfg.kv_dim(),
@@ -173,14 +178,15 @@ struct Model::Impl {
 
   float* P(std::size_t off) { return params.data() + off; }
   float* G(std::size_t off) { return grads.data() + off; }
-  // The weight a linear layer multiplies by: the master weight or its transformed copy.
-  const float* W(std::size_t off) const {
-    return (transform_weights ? wop.data() : params.data()) + off;
+  // The weight a linear layer multiplies by: the master weight or its transformed copy (with its
+  // narrowed bits when kept). off is the weight's offset in params; the head's differs in wop.
+  k::Operand W(std::size_t off, std::size_t wop_off) const {
+    if (!transform_weights) return params.data() + off;
+    return {wop.data() + wop_off, wop16.empty() ? nullptr : wop16.data() + wop_off};
   }
+  k::Operand W(std::size_t off) const { return W(off, off); }
   std::size_t head_wop_offset() const { return cfg.tied_head ? layout.total : layout.head; }
-  const float* W_head() const {
-    return transform_weights ? wop.data() + head_wop_offset() : params.data() + layout.head;
-  }
+  k::Operand W_head() const { return W(layout.head, head_wop_offset()); }
 
   void prepare_weights() {
     if (!transform_weights) return;
@@ -190,11 +196,13 @@ struct Model::Impl {
     parallel_for(0, static_cast<std::int64_t>(lins.size()), threads, [&](std::int64_t i) {
       const auto& lin = lins[i];
       const bool head = static_cast<std::size_t>(i) == head_index;
-      float* dst = wop.data() + (head ? head_wop_offset() : lin.offset);
+      const std::size_t off = head ? head_wop_offset() : lin.offset;
+      float* dst = wop.data() + off;
       const std::size_t n = static_cast<std::size_t>(lin.out * lin.in);
       std::memcpy(dst, params.data() + lin.offset, n * sizeof(float));
       if (wfmt && (!head || policy.quantize_head)) wfmt->fake_quant(dst, lin.out, lin.in);
       if (bf16) k::round_bf16(k::Ctx{1, ctx.isa}, dst, dst, static_cast<std::int64_t>(n));
+      if (!wop16.empty()) k::narrow_bf16_bits(dst, n, wop16.data() + off, 1);
     });
   }
 
@@ -211,7 +219,7 @@ struct Model::Impl {
     if (per_site) {
       if (auto* r = site_rounding(l, site)) r->round(x, rows, cols);
     } else if (afmt && (l < cfg.n_layers || policy.quantize_head)) {
-      afmt->fake_quant(x, rows, cols);
+      afmt->fake_quant(x, rows, cols, threads);
     }
     if (bf16) k::round_bf16(ctx, x, x, rows * cols);
   }
@@ -235,7 +243,7 @@ struct Model::Impl {
     parallel_for(0, N, threads, [&](std::int64_t n) {
       std::memcpy(kv_tmp + n * kvd, qkv + n * ld + col0, kvd * sizeof(float));
     });
-    kvfmt->fake_quant(kv_tmp, N, kvd);
+    kvfmt->fake_quant(kv_tmp, N, kvd, threads);
     parallel_for(0, N, threads, [&](std::int64_t n) {
       std::memcpy(qkv + n * ld + col0, kv_tmp + n * kvd, kvd * sizeof(float));
     });
@@ -456,6 +464,7 @@ std::size_t Model::memory_bytes() const {
   const Impl& m = *impl_;
   return (m.params.size() + m.grads.size() + m.wop.size() + m.acts.size() + m.scratch.size()) *
              sizeof(float) +
+         m.wop16.size() * sizeof(std::uint16_t) +
          (m.ids.size() + m.targets.size()) * sizeof(std::int32_t);
 }
 

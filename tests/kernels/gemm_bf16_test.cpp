@@ -1,0 +1,119 @@
+// bf16 products whose operands arrive already narrowed to 16 bits against the same products
+// narrowing inside Gemm: the narrowing is exact (the operands hold bf16 values), so the native
+// path must give the same bits; the emulated path must ignore the narrowed bits.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "precis/core/cpu_features.hpp"
+#include "precis/kernels/bf16_narrow.hpp"
+#include "precis/kernels/gemm.hpp"
+#include "precis/kernels/ops.hpp"
+#include "random_data.hpp"
+
+namespace precis::kernels {
+namespace {
+
+// Unit normals rounded to bf16, and their 16-bit patterns.
+struct Bf16Matrix {
+  std::vector<float> f32;
+  std::vector<std::uint16_t> bits;
+  Bf16Matrix(std::size_t n, std::uint64_t stream) : f32(randn(n, stream)), bits(n) {
+    round_bf16(Ctx{1, Isa::Reference}, f32.data(), f32.data(), static_cast<std::int64_t>(n));
+    narrow_bf16_bits(f32.data(), n, bits.data(), 2);
+  }
+  Operand narrowed() const { return {f32.data(), bits.data()}; }
+};
+
+// Sets PRECIS_ISA for one scope and restores what was there.
+class ScopedIsa {
+ public:
+  explicit ScopedIsa(const char* isa) {
+    if (const char* old = std::getenv("PRECIS_ISA")) old_ = old;
+    setenv("PRECIS_ISA", isa, 1);
+  }
+  ~ScopedIsa() {
+    if (old_)
+      setenv("PRECIS_ISA", old_->c_str(), 1);
+    else
+      unsetenv("PRECIS_ISA");
+  }
+
+ private:
+  std::optional<std::string> old_;
+};
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST(Bf16Narrow, TopHalvesOnAnyThreadCount) {
+  // 40000 values: two threads' chunks and a tail shorter than a vector.
+  auto x = randn(40001, 9);
+  std::vector<std::uint16_t> one(x.size()), two(x.size());
+  narrow_bf16_bits(x.data(), x.size(), one.data(), 1);
+  narrow_bf16_bits(x.data(), x.size(), two.data(), 2);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    std::uint32_t u;
+    std::memcpy(&u, &x[i], 4);
+    ASSERT_EQ(one[i], u >> 16) << i;
+  }
+  EXPECT_EQ(one, two);
+}
+
+// A linear layer's three products with every operand narrowed inside Gemm (each product on its
+// own), and through the narrowed-operand entry points; both on the given Gemm.
+void expect_same_products(Gemm& g) {
+  // Sizes with tails (not multiples of 16) and operands long enough for threaded narrowing.
+  const std::int64_t M = 67, in = 520, out = 300;
+  const Bf16Matrix x(M * in, 2), w(out * in, 3), dy(M * out, 4);
+  std::vector<float> y0(M * out), dx0(M * in, 0.5f), dw0(out * in, 1.0f);
+  g.gemm(false, true, M, out, in, x.f32.data(), in, w.f32.data(), in, y0.data(), out, false);
+  g.gemm(false, false, M, in, out, dy.f32.data(), out, w.f32.data(), in, dx0.data(), in, true);
+  g.gemm(true, false, out, in, M, dy.f32.data(), out, x.f32.data(), in, dw0.data(), in, true);
+
+  std::vector<float> y1(M * out), dx1(M * in, 0.5f), dw1(out * in, 1.0f);
+  g.linear_forward(x.narrowed(), w.narrowed(), y1.data(), M, in, out);
+  g.linear_backward(dy.f32.data(), x.narrowed(), w.narrowed(), dx1.data(), dw1.data(), M, in, out,
+                    true);
+  EXPECT_TRUE(same_bits(y0, y1));
+  EXPECT_TRUE(same_bits(dx0, dx1));
+  EXPECT_TRUE(same_bits(dw0, dw1));
+
+  // Every operand pre-narrowed, dy too.
+  std::vector<float> dx2(M * in, 0.5f), dw2(out * in, 1.0f);
+  g.linear_backward(dy.narrowed(), x.narrowed(), w.narrowed(), dx2.data(), dw2.data(), M, in, out,
+                    true);
+  EXPECT_TRUE(same_bits(dx0, dx2));
+  EXPECT_TRUE(same_bits(dw0, dw2));
+}
+
+TEST(GemmBf16, NarrowedOperandsGiveTheSameBitsNatively) {
+  Gemm g(2);
+  g.set_bf16_operands(true);
+  if (!g.native_bf16()) GTEST_SKIP() << "no native bf16 products on this CPU";
+  expect_same_products(g);
+}
+
+TEST(GemmBf16, EmulatedProductsIgnoreTheNarrowedBits) {
+  const ScopedIsa avx2("avx2");  // turns the native path off (as on CPUs without AVX512_BF16)
+  Gemm g(2);
+  g.set_bf16_operands(true);
+  ASSERT_FALSE(g.native_bf16());
+  expect_same_products(g);
+  // Bits that disagree with the values change nothing: the fp32 values are multiplied.
+  const std::int64_t M = 5, in = 7, out = 3;
+  const Bf16Matrix x(M * in, 5), w(out * in, 6);
+  const std::vector<std::uint16_t> zeros(out * in, 0);
+  std::vector<float> y0(M * out), y1(M * out);
+  g.linear_forward(x.f32.data(), w.f32.data(), y0.data(), M, in, out);
+  g.linear_forward(x.f32.data(), Operand{w.f32.data(), zeros.data()}, y1.data(), M, in, out);
+  EXPECT_TRUE(same_bits(y0, y1));
+}
+
+}  // namespace
+}  // namespace precis::kernels
