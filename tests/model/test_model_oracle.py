@@ -90,14 +90,14 @@ def check_fp32(name, cfg, threads, tmp):
     return W, inputs, targets, eng
 
 
-def check_quant(tmp):
+def check_quant(tmp, threads):
     cfg = config()
     W = ref.init_weights(cfg, ref.layout(cfg), seed=3)
     g = torch.Generator().manual_seed(4)
     inputs = torch.randint(0, 256, (2, 16), generator=g)
     targets = torch.randint(0, 256, (2, 16), generator=g)
     pol = ref.Policy(w_bits=4, a_bits=8, kv_bits=8)
-    eng = run_engine(cfg, policy_json("int4", "int8", "int8"), W, inputs, targets, 1, tmp)
+    eng = run_engine(cfg, policy_json("int4", "int8", "int8"), W, inputs, targets, threads, tmp)
     t32 = run_torch(cfg, pol, W, inputs, targets, torch.float32)
     t64 = run_torch(cfg, pol, W, inputs, targets, torch.float64)
     fp = run_torch(cfg, ref.Policy(), W, inputs, targets, torch.float64)
@@ -109,12 +109,13 @@ def check_quant(tmp):
         effect = min(effect, q_vs_fp / bound)
         # A rounding flip (an element within fp32 rounding of a quantization boundary) would show
         # here as an error near 1e-3; this batch has none, so the fp32 bound applies unchanged.
-        assert e64 <= bound, f"quant W4/A8/KV8: {what}: engine {e64:.3g} > bound {bound:.3g}"
+        assert e64 <= bound, (f"quant W4/A8/KV8, {threads} threads: {what}: engine {e64:.3g} > "
+                              f"bound {bound:.3g}")
     # Quantization must move every quantity by far more than the bound, or the test is vacuous.
     assert effect > 1000, f"quantization moved some result by only {effect:.3g}x the bound"
-    print(f"quant W4/A8/KV8 (STE): logits, loss, all gradients within bound of a float64 torch "
-          f"reference (worst error/bound {worst:.2f}); quantization effect >= {effect:.0f}x bound; "
-          f"loss {eng[1]:.6f} vs {t64[1]:.6f}")
+    print(f"quant W4/A8/KV8 (STE), {threads} threads: logits, loss, all gradients within bound "
+          f"of a float64 torch reference (worst error/bound {worst:.2f}); quantization effect >= "
+          f"{effect:.0f}x bound; loss {eng[1]:.6f} vs {t64[1]:.6f}")
 
 
 def check_bf16(W, inputs, targets, fp32_engine, tmp):
@@ -153,7 +154,8 @@ def main():
         check_fp32("fp32 tied + extra_norm, MHA, T=83 (ragged query and key tiles)",
                    config(vocab_size=64, tied_head=True, extra_norm=True, n_kv_heads=4,
                           context=83), 2, tmp)
-        check_quant(tmp)
+        check_quant(tmp, 1)
+        check_quant(tmp, 2)
         check_bf16(W, inputs, targets, fp32_eng, tmp)
     print("OK")
 

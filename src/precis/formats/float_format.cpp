@@ -15,6 +15,7 @@
 
 #include "precis/formats/bitpack.hpp"
 #include "precis/formats/families.hpp"
+#include "precis/formats/parallel.hpp"
 
 namespace precis::formats {
 namespace {
@@ -54,7 +55,7 @@ class FloatFormat final : public Format {
       const float* xs = x + g * len;
       float inv = 1.0f, scale = 1.0f;
       if (scaled_) {
-        group_scale(xs, len, &inv, &scale);
+        group_scale(xs, len, 1, &inv, &scale);
         std::memcpy(packed + 4 * g, &scale, 4);
       }
       for (std::int64_t i = 0; i < len; i += kCodeChunk) {
@@ -91,23 +92,26 @@ class FloatFormat final : public Format {
     }
   }
 
-  void fake_quant(float* x, std::int64_t rows, std::int64_t cols) const override {
+  void fake_quant_threads(float* x, std::int64_t rows, std::int64_t cols,
+                          int threads) const override {
     std::int64_t len = scale_group_length(spec(), rows, cols);
-    for (std::int64_t g = 0; g < rows * cols / len; ++g) {
+    for_each_group(rows * cols / len, len, threads, [&](std::int64_t g, int inside) {
       float* xs = x + g * len;
       float inv = 1.0f, scale = 1.0f;
-      if (scaled_) group_scale(xs, len, &inv, &scale);
+      if (scaled_) group_scale(xs, len, inside, &inv, &scale);
       if (std::isnan(scale)) {
         std::fill(xs, xs + len, kNaN);
       } else {
-        k_.mini_fake(xs, len, mp_, inv, false, scale);
+        for_element_ranges(len, inside, [&](std::int64_t b, std::int64_t e) {
+          k_.mini_fake(xs + b, e - b, mp_, inv, false, scale);
+        });
       }
-    }
+    });
   }
 
  private:
-  void group_scale(const float* x, std::int64_t n, float* inv, float* scale) const {
-    float amax = k_.absmax(x, n);
+  void group_scale(const float* x, std::int64_t n, int threads, float* inv, float* scale) const {
+    float amax = parallel_absmax(k_, x, n, threads);
     if (!std::isfinite(amax)) {
       *scale = kNaN;
       return;

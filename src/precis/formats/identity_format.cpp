@@ -24,7 +24,7 @@ class IdentityFormat final : public Format {
                   float* x) const override {
     std::memcpy(x, packed, packed_bytes(rows, cols));
   }
-  void fake_quant(float*, std::int64_t rows, std::int64_t cols) const override {
+  void fake_quant_threads(float*, std::int64_t rows, std::int64_t cols, int) const override {
     check_shape(rows, cols);
   }
 };

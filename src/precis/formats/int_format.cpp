@@ -16,6 +16,7 @@
 
 #include "precis/formats/bitpack.hpp"
 #include "precis/formats/families.hpp"
+#include "precis/formats/parallel.hpp"
 
 namespace precis::formats {
 namespace {
@@ -62,7 +63,7 @@ class IntFormat final : public Format {
     std::uint32_t codes[kCodeChunk];
     for (std::int64_t g = 0; g < groups; ++g) {
       const float* xs = x + g * len;
-      IntParams p = params(xs, len);
+      IntParams p = params(xs, len, 1);
       std::memcpy(packed + g * 4, &p.scale, 4);
       auto z = static_cast<std::uint16_t>(p.zero);
       std::memcpy(zeros + g * zero_bytes_, &z, zero_bytes_);  // little-endian host
@@ -102,17 +103,19 @@ class IntFormat final : public Format {
     }
   }
 
-  void fake_quant(float* x, std::int64_t rows, std::int64_t cols) const override {
+  void fake_quant_threads(float* x, std::int64_t rows, std::int64_t cols,
+                          int threads) const override {
     std::int64_t len = scale_group_length(spec(), rows, cols);
-    for (std::int64_t g = 0; g < rows * cols / len; ++g) {
+    for_each_group(rows * cols / len, len, threads, [&](std::int64_t g, int inside) {
       float* xs = x + g * len;
-      IntParams p = params(xs, len);
+      IntParams p = params(xs, len, inside);
       if (std::isnan(p.scale)) {
         std::fill(xs, xs + len, kNaN);
       } else {
-        k_.int_fake(xs, len, p);
+        for_element_ranges(len, inside,
+                           [&](std::int64_t b, std::int64_t e) { k_.int_fake(xs + b, e - b, p); });
       }
-    }
+    });
   }
 
  private:
@@ -147,34 +150,46 @@ class IntFormat final : public Format {
     return p;
   }
 
-  IntParams params(const float* x, std::int64_t n) const {
+  // The group's parameters; `threads` splits its statistics and GPTQ's candidate scales, whose
+  // errors are each summed in order on one thread, so the choice is the same for every count.
+  IntParams params(const float* x, std::int64_t n, int threads) const {
     float lo = 0.0f, hi;
     if (spec().asymmetric) {
-      k_.minmax(x, n, &lo, &hi);
+      parallel_minmax(k_, x, n, threads, &lo, &hi);
       if (std::isnan(lo) || std::isinf(lo) || std::isinf(hi)) return nan_params();
       lo = std::min(lo, 0.0f);
       hi = std::max(hi, 0.0f);
     } else {
-      hi = k_.absmax(x, n);
+      hi = parallel_absmax(k_, x, n, threads);
       if (!std::isfinite(hi)) return nan_params();
     }
     IntParams best = for_range(lo, hi);
     if (spec().clipping != Clipping::MseSearch || best.scale == 0.0f || std::isnan(best.scale))
       return best;
-    std::vector<float> trial(static_cast<std::size_t>(n));
+    constexpr int kCandidates = static_cast<int>(kMaxShrink * kGrid);
+    std::vector<IntParams> trial_params(kCandidates);
+    std::vector<double> errors(kCandidates, HUGE_VAL);
+    for_unit_ranges(kCandidates, n, threads, [&](std::int64_t b, std::int64_t e) {
+      std::vector<float> trial(static_cast<std::size_t>(n));
+      for (std::int64_t i = b; i < e; ++i) {
+        auto shrink = static_cast<float>(1.0 - static_cast<double>(i) / kGrid);
+        IntParams p = for_range(shrink * lo, shrink * hi);
+        if (p.scale == 0.0f || std::isnan(p.scale)) continue;
+        std::copy(x, x + n, trial.begin());
+        k_.int_fake(trial.data(), n, p);
+        double err = 0.0;
+        for (std::int64_t j = 0; j < n; ++j)
+          err += std::pow(std::fabs(static_cast<double>(trial[j]) - x[j]), kNorm);
+        trial_params[static_cast<std::size_t>(i)] = p;
+        errors[static_cast<std::size_t>(i)] = err;
+      }
+    });
+    // The first candidate with the least error, as a serial search keeps it.
     double best_err = HUGE_VAL;
-    for (int i = 0; i < static_cast<int>(kMaxShrink * kGrid); ++i) {
-      auto shrink = static_cast<float>(1.0 - static_cast<double>(i) / kGrid);
-      IntParams p = for_range(shrink * lo, shrink * hi);
-      if (p.scale == 0.0f || std::isnan(p.scale)) continue;
-      std::copy(x, x + n, trial.begin());
-      k_.int_fake(trial.data(), n, p);
-      double err = 0.0;
-      for (std::int64_t j = 0; j < n; ++j)
-        err += std::pow(std::fabs(static_cast<double>(trial[j]) - x[j]), kNorm);
-      if (err < best_err) {
-        best_err = err;
-        best = p;
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+      if (errors[i] < best_err) {
+        best_err = errors[i];
+        best = trial_params[i];
       }
     }
     return best;

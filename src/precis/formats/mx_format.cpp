@@ -21,6 +21,7 @@
 
 #include "precis/formats/bitpack.hpp"
 #include "precis/formats/families.hpp"
+#include "precis/formats/parallel.hpp"
 #include "precis/formats/scale_codecs.hpp"
 
 namespace precis::formats {
@@ -105,13 +106,21 @@ class MxFormat final : public Format {
     }
   }
 
-  void fake_quant(float* x, std::int64_t rows, std::int64_t cols) const override {
+  void fake_quant_threads(float* x, std::int64_t rows, std::int64_t cols,
+                          int threads) const override {
     check_shape(rows, cols);
-    std::int64_t blocks = rows * cols / kBlock;
+    // Blocks are independent: any split of them gives the same values.
+    for_unit_ranges(rows * cols / kBlock, kBlock, threads,
+                    [&](std::int64_t b, std::int64_t e) { fake_blocks(x, b, e); });
+  }
+
+ private:
+  // fake_quant of blocks [begin, end).
+  void fake_blocks(float* x, std::int64_t begin, std::int64_t end) const {
     float amax[kRun], factors[kRun], scales[kRun];
     std::uint8_t codes[kRun];
-    for (std::int64_t b0 = 0; b0 < blocks; b0 += kRun) {
-      std::int64_t nb = std::min(kRun, blocks - b0);
+    for (std::int64_t b0 = begin; b0 < end; b0 += kRun) {
+      std::int64_t nb = std::min(kRun, end - b0);
       float* xs = x + b0 * kBlock;
       k_.block_absmax(xs, nb, kBlock, amax);
       for (std::int64_t j = 0; j < nb; ++j) {
@@ -127,7 +136,6 @@ class MxFormat final : public Format {
     }
   }
 
- private:
   // The E8M0 code of a block with this amax; *e is its unbiased exponent (0 for NaN).
   std::uint8_t scale_code(float amax, int* e) const {
     if (!std::isfinite(amax)) return kE8m0Nan;

@@ -20,6 +20,7 @@
 
 #include "precis/formats/bitpack.hpp"
 #include "precis/formats/families.hpp"
+#include "precis/formats/parallel.hpp"
 #include "precis/formats/scale_codecs.hpp"
 
 namespace precis::formats {
@@ -55,7 +56,7 @@ class Nvfp4Format final : public Format {
     check_shape(rows, cols);
     std::int64_t n = rows * cols;
     std::memset(packed, 0, packed_bytes(rows, cols));
-    float ts = tensor_scale(x, n);
+    float ts = tensor_scale(x, n, 1);
     std::memcpy(packed, &ts, 4);
     auto* scales = reinterpret_cast<std::uint8_t*>(packed + 4);
     std::byte* codes_out = packed + 4 + n / kBlock;
@@ -95,10 +96,11 @@ class Nvfp4Format final : public Format {
     }
   }
 
-  void fake_quant(float* x, std::int64_t rows, std::int64_t cols) const override {
+  void fake_quant_threads(float* x, std::int64_t rows, std::int64_t cols,
+                          int threads) const override {
     check_shape(rows, cols);
     std::int64_t n = rows * cols;
-    float ts = tensor_scale(x, n);
+    float ts = tensor_scale(x, n, threads);
     if (std::isnan(ts)) {
       std::fill(x, x + n, kNaN);
       return;
@@ -107,24 +109,27 @@ class Nvfp4Format final : public Format {
       for (std::int64_t i = 0; i < n; ++i) x[i] = std::signbit(x[i]) ? -0.0f : 0.0f;
       return;
     }
-    float amax[kRun], factors[kRun], scales[kRun];
-    for (std::int64_t b0 = 0; b0 < n / kBlock; b0 += kRun) {
-      std::int64_t nb = std::min(kRun, n / kBlock - b0);
-      float* xs = x + b0 * kBlock;
-      k_.block_absmax(xs, nb, kBlock, amax);
-      for (std::int64_t j = 0; j < nb; ++j) {
-        std::uint8_t code = block_code(amax[j], ts);
-        // The same expressions as quantize's, so the two agree bit for bit.
-        factors[j] = (1.0f / ts) / scale_lut_[code];
-        scales[j] = ts * scale_lut_[code];
+    // Given the tensor scale, blocks are independent: any split of them gives the same values.
+    for_unit_ranges(n / kBlock, kBlock, threads, [&](std::int64_t begin, std::int64_t end) {
+      float amax[kRun], factors[kRun], scales[kRun];
+      for (std::int64_t b0 = begin; b0 < end; b0 += kRun) {
+        std::int64_t nb = std::min(kRun, end - b0);
+        float* xs = x + b0 * kBlock;
+        k_.block_absmax(xs, nb, kBlock, amax);
+        for (std::int64_t j = 0; j < nb; ++j) {
+          std::uint8_t code = block_code(amax[j], ts);
+          // The same expressions as quantize's, so the two agree bit for bit.
+          factors[j] = (1.0f / ts) / scale_lut_[code];
+          scales[j] = ts * scale_lut_[code];
+        }
+        k_.mini_fake_blocks(xs, nb, kBlock, mp_, factors, scales);
       }
-      k_.mini_fake_blocks(xs, nb, kBlock, mp_, factors, scales);
-    }
+    });
   }
 
  private:
-  float tensor_scale(const float* x, std::int64_t n) const {
-    float amax = k_.absmax(x, n);
+  float tensor_scale(const float* x, std::int64_t n, int threads) const {
+    float amax = parallel_absmax(k_, x, n, threads);
     if (!std::isfinite(amax)) return kNaN;
     float ts = amax / (kE4m3Max * kE2m1Max);
     return std::isfinite(1.0f / ts) ? ts : 0.0f;

@@ -8,6 +8,7 @@
 #include "precis/core/error.hpp"
 #include "precis/formats/gguf/kernels.hpp"
 #include "precis/formats/gguf/type_info.hpp"
+#include "precis/formats/parallel.hpp"
 
 namespace precis::formats {
 namespace {
@@ -65,26 +66,38 @@ class GgufFormat final : public Format {
     kernels_.dequantize(packed, x, rows * cols);
   }
 
-  void fake_quant(float* x, std::int64_t rows, std::int64_t cols) const override {
+  void fake_quant_threads(float* x, std::int64_t rows, std::int64_t cols,
+                          int threads) const override {
     check_shape(rows, cols);
-    check_finite(x, rows, cols);
-    // Whole rows at a time through a small scratch buffer; 8-byte storage keeps blocks aligned.
+    check_finite(x, rows, cols, threads);
+    // Rows are independent: each thread takes a range of them, whole rows at a time through a
+    // small scratch buffer of its own; 8-byte storage keeps blocks aligned.
     const std::size_t row_bytes = gguf_row_bytes(info_.type, cols);
     const std::int64_t rows_per_chunk =
         std::max<std::int64_t>(1, static_cast<std::int64_t>((256u << 10) / row_bytes));
-    std::vector<std::uint64_t> scratch(
-        (static_cast<std::size_t>(std::min(rows, rows_per_chunk)) * row_bytes + 7) / 8);
-    for (std::int64_t r = 0; r < rows; r += rows_per_chunk) {
-      const std::int64_t n = std::min(rows_per_chunk, rows - r) * cols;
-      kernels_.quantize(x + r * cols, scratch.data(), n);
-      kernels_.dequantize(scratch.data(), x + r * cols, n);
-    }
+    for_unit_ranges(rows, cols, threads, [&](std::int64_t begin, std::int64_t end) {
+      std::vector<std::uint64_t> scratch(
+          (static_cast<std::size_t>(std::min(end - begin, rows_per_chunk)) * row_bytes + 7) / 8);
+      for (std::int64_t r = begin; r < end; r += rows_per_chunk) {
+        const std::int64_t n = std::min(rows_per_chunk, end - r) * cols;
+        kernels_.quantize(x + r * cols, scratch.data(), n);
+        kernels_.dequantize(scratch.data(), x + r * cols, n);
+      }
+    });
   }
 
  private:
-  void check_finite(const float* x, std::int64_t rows, std::int64_t cols) const {
+  void check_finite(const float* x, std::int64_t rows, std::int64_t cols, int threads = 1) const {
     if (!is_block_type(info_.type)) return;
-    const std::int64_t i = first_non_finite(x, rows * cols);
+    // Each thread finds the first in its range; the error (thrown outside the parallel region)
+    // names the first of all, as one thread would.
+    std::vector<std::int64_t> firsts(static_cast<std::size_t>(threads), rows * cols);
+    const int used =
+        for_element_pieces(rows * cols, threads, [&](int p, std::int64_t b, std::int64_t e) {
+          const std::int64_t j = first_non_finite(x + b, e - b);
+          if (j < e - b) firsts[static_cast<std::size_t>(p)] = b + j;
+        });
+    const std::int64_t i = *std::min_element(firsts.begin(), firsts.begin() + used);
     if (i < rows * cols) {
       fail(
           "gguf:{} cannot quantize {} at row {}, column {}: ggml's block quantizers are defined "
