@@ -20,7 +20,6 @@ namespace {
 
 const Ctx kRef{1, Isa::Reference};
 const Ctx kRef2{2, Isa::Reference};
-const Ctx kAvx2{2, Isa::Avx2};
 
 bool have_avx2() { return cpu_supports(Isa::Avx2); }
 
@@ -63,9 +62,11 @@ TEST(RoundBf16, MatchesFormatsConversion) {
   }
   EXPECT_EQ(y[0], 1.0f);
   EXPECT_TRUE(std::isnan(y[1]));
-  if (!have_avx2()) GTEST_SKIP() << "CPU lacks AVX2";
-  round_bf16(kAvx2, z.data(), x.data(), static_cast<std::int64_t>(x.size()));
-  EXPECT_EQ(0, std::memcmp(y.data(), z.data(), y.size() * 4));
+  for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+    if (!cpu_supports(isa)) continue;
+    round_bf16(Ctx{2, isa}, z.data(), x.data(), static_cast<std::int64_t>(x.size()));
+    EXPECT_EQ(0, std::memcmp(y.data(), z.data(), y.size() * 4)) << to_string(isa);
+  }
 }
 
 TEST(Gemm, LinearForwardBackwardAgainstDoubleLoops) {
@@ -234,53 +235,59 @@ TEST(Ops, RowSumsMatchDoubleLoops) {
   }
 }
 
-TEST(Kernels, Avx2BuildsEqualReferenceBitForBit) {
+TEST(Kernels, FastBuildsEqualReferenceBitForBit) {
   if (!have_avx2()) GTEST_SKIP() << "CPU lacks AVX2: nothing to compare";
   const std::int64_t N = 96, d = 40, F = 24, V = 67;
   auto x = randn(N * d, 10), w = randn(d, 11), dout = randn(N * d, 12);
   auto same = [](const std::vector<float>& a, const std::vector<float>& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
   };
-  {  // RMSNorm
-    std::vector<float> o1(N * d), o2(N * d), r1(N), r2(N), dx1(N * d), dx2(N * d), dw1(d), dw2(d),
-        sc(2 * d);
-    rmsnorm_forward(kRef2, o1.data(), r1.data(), x.data(), w.data(), N, d, 1e-5f);
-    rmsnorm_forward(kAvx2, o2.data(), r2.data(), x.data(), w.data(), N, d, 1e-5f);
-    EXPECT_TRUE(same(o1, o2) && same(r1, r2));
-    rmsnorm_backward(kRef2, dx1.data(), dw1.data(), dout.data(), x.data(), w.data(), r1.data(), N,
-                     d, sc.data());
-    rmsnorm_backward(kAvx2, dx2.data(), dw2.data(), dout.data(), x.data(), w.data(), r1.data(), N,
-                     d, sc.data());
-    EXPECT_TRUE(same(dx1, dx2) && same(dw1, dw2));
-  }
-  {  // SwiGLU
-    auto gu = randn(N * 2 * F, 13, 4.0f), dh = randn(N * F, 14);
-    std::vector<float> h1(N * F), h2(N * F), d1(N * 2 * F), d2(N * 2 * F);
-    swiglu_forward(kRef2, h1.data(), gu.data(), N, F);
-    swiglu_forward(kAvx2, h2.data(), gu.data(), N, F);
-    swiglu_backward(kRef2, d1.data(), dh.data(), gu.data(), N, F);
-    swiglu_backward(kAvx2, d2.data(), dh.data(), gu.data(), N, F);
-    EXPECT_TRUE(same(h1, h2) && same(d1, d2));
-  }
-  {  // Cross-entropy
-    auto logits = randn(N * V, 15, 3.0f);
-    std::vector<std::int32_t> t(N);
-    for (std::int64_t n = 0; n < N; ++n) t[n] = static_cast<std::int32_t>((n * 7) % V);
-    std::vector<float> l1(N), l2(N), z1(N), z2(N), g1(N * V), g2(N * V);
-    double a = crossentropy_forward(kRef2, l1.data(), z1.data(), logits.data(), t.data(), N, V);
-    double b = crossentropy_forward(kAvx2, l2.data(), z2.data(), logits.data(), t.data(), N, V);
-    EXPECT_EQ(a, b);
-    crossentropy_backward(kRef2, g1.data(), logits.data(), z1.data(), t.data(), N, V, 0.5f);
-    crossentropy_backward(kAvx2, g2.data(), logits.data(), z1.data(), t.data(), N, V, 0.5f);
-    EXPECT_TRUE(same(l1, l2) && same(z1, z2) && same(g1, g2));
-  }
-  {  // RoPE
-    std::vector<float> c(16 * 8), sn(16 * 8);
-    rope_tables(c.data(), sn.data(), 16, 16, 10000.f);
-    auto a = randn(N * 64, 16), b = a;
-    rope_forward(kRef2, a.data(), N, 64, 16, 3, 16, 16, c.data(), sn.data());
-    rope_forward(kAvx2, b.data(), N, 64, 16, 3, 16, 16, c.data(), sn.data());
-    EXPECT_TRUE(same(a, b));
+  // The element-wise kernels and attention have an AVX2 and an AVX-512 build.
+  for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+    if (!cpu_supports(isa)) continue;
+    SCOPED_TRACE(to_string(isa));
+    const Ctx fast{2, isa};
+    {  // RMSNorm
+      std::vector<float> o1(N * d), o2(N * d), r1(N), r2(N), dx1(N * d), dx2(N * d), dw1(d), dw2(d),
+          sc(2 * d);
+      rmsnorm_forward(kRef2, o1.data(), r1.data(), x.data(), w.data(), N, d, 1e-5f);
+      rmsnorm_forward(fast, o2.data(), r2.data(), x.data(), w.data(), N, d, 1e-5f);
+      EXPECT_TRUE(same(o1, o2) && same(r1, r2));
+      rmsnorm_backward(kRef2, dx1.data(), dw1.data(), dout.data(), x.data(), w.data(), r1.data(), N,
+                       d, sc.data());
+      rmsnorm_backward(fast, dx2.data(), dw2.data(), dout.data(), x.data(), w.data(), r1.data(), N,
+                       d, sc.data());
+      EXPECT_TRUE(same(dx1, dx2) && same(dw1, dw2));
+    }
+    {  // SwiGLU
+      auto gu = randn(N * 2 * F, 13, 4.0f), dh = randn(N * F, 14);
+      std::vector<float> h1(N * F), h2(N * F), d1(N * 2 * F), d2(N * 2 * F);
+      swiglu_forward(kRef2, h1.data(), gu.data(), N, F);
+      swiglu_forward(fast, h2.data(), gu.data(), N, F);
+      swiglu_backward(kRef2, d1.data(), dh.data(), gu.data(), N, F);
+      swiglu_backward(fast, d2.data(), dh.data(), gu.data(), N, F);
+      EXPECT_TRUE(same(h1, h2) && same(d1, d2));
+    }
+    {  // Cross-entropy
+      auto logits = randn(N * V, 15, 3.0f);
+      std::vector<std::int32_t> t(N);
+      for (std::int64_t n = 0; n < N; ++n) t[n] = static_cast<std::int32_t>((n * 7) % V);
+      std::vector<float> l1(N), l2(N), z1(N), z2(N), g1(N * V), g2(N * V);
+      double a = crossentropy_forward(kRef2, l1.data(), z1.data(), logits.data(), t.data(), N, V);
+      double b = crossentropy_forward(fast, l2.data(), z2.data(), logits.data(), t.data(), N, V);
+      EXPECT_EQ(a, b);
+      crossentropy_backward(kRef2, g1.data(), logits.data(), z1.data(), t.data(), N, V, 0.5f);
+      crossentropy_backward(fast, g2.data(), logits.data(), z1.data(), t.data(), N, V, 0.5f);
+      EXPECT_TRUE(same(l1, l2) && same(z1, z2) && same(g1, g2));
+    }
+    {  // RoPE
+      std::vector<float> c(16 * 8), sn(16 * 8);
+      rope_tables(c.data(), sn.data(), 16, 16, 10000.f);
+      auto a = randn(N * 64, 16), b = a;
+      rope_forward(kRef2, a.data(), N, 64, 16, 3, 16, 16, c.data(), sn.data());
+      rope_forward(fast, b.data(), N, 64, 16, 3, 16, 16, c.data(), sn.data());
+      EXPECT_TRUE(same(a, b));
+    }
   }
   for (int hd : {8, 16, 32}) {  // Attention: the general loops and the register-tiled kernels
     AttentionShape s{2, 100, 4, 1, hd};
@@ -291,7 +298,6 @@ TEST(Kernels, Avx2BuildsEqualReferenceBitForBit) {
     attention_forward(kRef2, s, o1.data(), l1.data(), qkv.data(), sc.data());
     attention_backward(kRef2, s, g1.data(), dout2.data(), qkv.data(), o1.data(), l1.data(),
                        sc.data());
-    // Attention has an AVX-512 build too (the same eight-lane code with 32 registers).
     for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
       if (!cpu_supports(isa)) continue;
       const Ctx fast{2, isa};

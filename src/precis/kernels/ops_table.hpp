@@ -30,5 +30,6 @@ struct OpsTable {
 
 extern const OpsTable kOpsReference;
 extern const OpsTable kOpsAvx2;
+extern const OpsTable kOpsAvx512;
 
 }  // namespace precis::kernels
