@@ -154,6 +154,10 @@ def main():
         check_fp32("fp32 tied + extra_norm, MHA, T=83 (ragged query and key tiles)",
                    config(vocab_size=64, tied_head=True, extra_norm=True, n_kv_heads=4,
                           context=83), 2, tmp)
+        # The engine runs the gate/up product and SwiGLU (and their backward) in blocks of rows;
+        # FFN 2048 makes the blocks 64 rows, so 2 × 83 rows take two blocks and a ragged third.
+        check_fp32("fp32 untied, FFN 2048, T=83 (MLP row blocks 64 + 64 + 38)",
+                   config(ffn_hidden=2048, context=83), 2, tmp)
         check_quant(tmp, 1)
         check_quant(tmp, 2)
         check_bf16(W, inputs, targets, fp32_eng, tmp)

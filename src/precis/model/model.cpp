@@ -12,7 +12,6 @@
 #include "precis/core/threads.hpp"
 #include "precis/formats/format.hpp"
 #include "precis/kernels/attention.hpp"
-#include "precis/kernels/bf16_narrow.hpp"
 #include "precis/kernels/gemm.hpp"
 #include "precis/kernels/ops.hpp"
 #include "precis/model/layout.hpp"
@@ -28,6 +27,14 @@ struct LayerActs {
   float *x_in, *ln1, *rstd1, *qkv, *att, *lse, *att_in, *rstd_o, *x_mid, *ln2, *rstd2, *gu, *h,
       *h_in, *rstd_d;
 };
+
+// Rows of the MLP's row blocks: the gate/up product of a block is about kMlpBlockBytes, so that
+// SwiGLU reads it (and the backward's dh block) while still in a core's L2 cache.
+constexpr std::int64_t kMlpBlockBytes = 512 << 10;
+std::int64_t mlp_block_rows(std::int64_t F) {
+  const std::int64_t rows = kMlpBlockBytes / (2 * F * static_cast<std::int64_t>(sizeof(float)));
+  return std::max<std::int64_t>(64, rows / 16 * 16);
+}
 
 std::unique_ptr<formats::Format> make_role_format(const formats::FormatSpec& spec,
                                                   const char* role) {
@@ -51,9 +58,6 @@ struct Model::Impl {
   bool transform_weights;  // wop holds the compute weights (quantized and/or bf16-rounded)
 
   AlignedBuffer<float> params, grads, wop, acts, scratch;
-  // wop's 16-bit bf16 patterns, narrowed once per forward for native bf16 products (which would
-  // otherwise narrow each weight on every use); empty where products are not native bf16.
-  AlignedBuffer<std::uint16_t> wop16;
   std::vector<LayerActs> L;
   // Final stage and loss.
   float *x_final, *lnf, *rstdf, *logits, *losses, *lse_ce;
@@ -94,13 +98,14 @@ struct Model::Impl {
     }
     bf16 = policy.compute == Compute::Bf16;
     gemm.set_bf16_operands(bf16);
+    // Weights change only between forward passes (prepare_weights starts an epoch).
+    gemm.set_weight_packing(true);
     transform_weights = wfmt || bf16;
 
     params.resize(layout.total);
     grads.resize(layout.total);
     if (transform_weights)
       wop.resize(layout.total + (cfg.tied_head ? std::size_t(cfg.vocab_size) * cfg.d_model : 0));
-    if (bf16 && gemm.native_bf16()) wop16.resize(wop.size());
 
     // One activation arena, carved in a fixed order.
     const std::int64_t d = cfg.d_model, q = cfg.q_dim(), qkvd = q + 2 * cfg.kv_dim(),
@@ -178,17 +183,18 @@ struct Model::Impl {
 
   float* P(std::size_t off) { return params.data() + off; }
   float* G(std::size_t off) { return grads.data() + off; }
-  // The weight a linear layer multiplies by: the master weight or its transformed copy (with its
-  // narrowed bits when kept). off is the weight's offset in params; the head's differs in wop.
-  k::Operand W(std::size_t off, std::size_t wop_off) const {
-    if (!transform_weights) return params.data() + off;
-    return {wop.data() + wop_off, wop16.empty() ? nullptr : wop16.data() + wop_off};
+  // The weight a linear layer multiplies by: the master weight or its transformed copy. Gemm
+  // packs it (narrowed to bf16 for native bf16 products) once per forward.
+  const float* W(std::size_t off) const {
+    return (transform_weights ? wop.data() : params.data()) + off;
   }
-  k::Operand W(std::size_t off) const { return W(off, off); }
   std::size_t head_wop_offset() const { return cfg.tied_head ? layout.total : layout.head; }
-  k::Operand W_head() const { return W(layout.head, head_wop_offset()); }
+  const float* W_head() const {
+    return transform_weights ? wop.data() + head_wop_offset() : params.data() + layout.head;
+  }
 
   void prepare_weights() {
+    gemm.begin_weight_epoch();
     if (!transform_weights) return;
     const auto& lins = layout.linears;
     const std::size_t head_index = lins.size() - 1;
@@ -196,13 +202,11 @@ struct Model::Impl {
     parallel_for(0, static_cast<std::int64_t>(lins.size()), threads, [&](std::int64_t i) {
       const auto& lin = lins[i];
       const bool head = static_cast<std::size_t>(i) == head_index;
-      const std::size_t off = head ? head_wop_offset() : lin.offset;
-      float* dst = wop.data() + off;
+      float* dst = wop.data() + (head ? head_wop_offset() : lin.offset);
       const std::size_t n = static_cast<std::size_t>(lin.out * lin.in);
       std::memcpy(dst, params.data() + lin.offset, n * sizeof(float));
       if (wfmt && (!head || policy.quantize_head)) wfmt->fake_quant(dst, lin.out, lin.in);
       if (bf16) k::round_bf16(k::Ctx{1, ctx.isa}, dst, dst, static_cast<std::int64_t>(n));
-      if (!wop16.empty()) k::narrow_bf16_bits(dst, n, wop16.data() + off, 1);
     });
   }
 
@@ -306,19 +310,27 @@ struct Model::Impl {
       }
       prepare_input(a.att_in, N, q, l, SiteInputRoundings::O);
       std::memcpy(a.x_mid, a.x_in, N * d * sizeof(float));
-      gemm.gemm(false, true, N, d, q, a.att_in, q, W(o.o), q, a.x_mid, d, true);
+      gemm.linear_forward(a.att_in, W(o.o), a.x_mid, N, q, d, true);
       finish_product(a.x_mid, N, d, d, l, SiteInputRoundings::O);
       // MLP block.
       k::rmsnorm_forward(ctx, a.ln2, a.rstd2, a.x_mid, P(o.ln2), N, d, cfg.rms_eps);
       prepare_input(a.ln2, N, d, l, SiteInputRoundings::GateUp);
-      gemm.linear_forward(a.ln2, W(o.gate_up), a.gu, N, d, 2 * F);
-      finish_product(a.gu, N, 2 * F, 2 * F, l, SiteInputRoundings::GateUp);
-      k::swiglu_forward(ctx, a.h, a.gu, N, F);
+      if (site_rounding(l, SiteInputRoundings::GateUp)) {
+        gemm.linear_forward(a.ln2, W(o.gate_up), a.gu, N, d, 2 * F);
+        finish_product(a.gu, N, 2 * F, 2 * F, l, SiteInputRoundings::GateUp);
+        k::swiglu_forward(ctx, a.h, a.gu, N, F);
+      } else {
+        for (std::int64_t r0 = 0, R = mlp_block_rows(F); r0 < N; r0 += R) {
+          const std::int64_t n = std::min(R, N - r0);
+          gemm.linear_forward(a.ln2 + r0 * d, W(o.gate_up), a.gu + r0 * 2 * F, n, d, 2 * F);
+          k::swiglu_forward(ctx, a.h + r0 * F, a.gu + r0 * 2 * F, n, F);
+        }
+      }
       if (cfg.extra_norm)
         k::rmsnorm_forward(ctx, a.h_in, a.rstd_d, a.h, P(o.down_norm), N, F, cfg.rms_eps);
       prepare_input(a.h_in, N, F, l, SiteInputRoundings::Down);
       std::memcpy(x_out, a.x_mid, N * d * sizeof(float));
-      gemm.gemm(false, true, N, d, F, a.h_in, F, W(o.down), F, x_out, d, true);
+      gemm.linear_forward(a.h_in, W(o.down), x_out, N, F, d, true);
       finish_product(x_out, N, d, d, l, SiteInputRoundings::Down);
     }
     k::rmsnorm_forward(ctx, lnf, rstdf, x_final, P(layout.final_norm), N, d, cfg.rms_eps);
@@ -353,15 +365,21 @@ struct Model::Impl {
       const LayerOffsets& o = layout.layers[l];
       // dres is d(loss)/d(layer output) = d/d(down output) = the x_mid part of it.
       dy = prepare_grad(dres, N, d);
-      gemm.linear_backward(dy, a.h_in, W(o.down), dh, G(o.down), N, F, d);
-      float* dh_raw = dh;
       if (cfg.extra_norm) {
+        gemm.linear_backward(dy, a.h_in, W(o.down), dh, G(o.down), N, F, d);
         std::memset(dh2, 0, N * F * sizeof(float));
         k::rmsnorm_backward(ctx, dh2, G(o.down_norm), dh, a.h, P(o.down_norm), a.rstd_d, N, F,
                             norm_scratch);
-        dh_raw = dh2;
+        k::swiglu_backward(ctx, dgu, dh2, a.gu, N, F);
+      } else {
+        // dh in row blocks, each taken through SwiGLU's backward while still in cache.
+        gemm.linear_backward(dy, a.h_in, W(o.down), nullptr, G(o.down), N, F, d);
+        for (std::int64_t r0 = 0, R = mlp_block_rows(F); r0 < N; r0 += R) {
+          const std::int64_t n = std::min(R, N - r0);
+          gemm.linear_backward(dy + r0 * d, a.h_in, W(o.down), dh + r0 * F, nullptr, n, F, d);
+          k::swiglu_backward(ctx, dgu + r0 * 2 * F, dh + r0 * F, a.gu + r0 * 2 * F, n, F);
+        }
       }
-      k::swiglu_backward(ctx, dgu, dh_raw, a.gu, N, F);
       dy = prepare_grad(dgu, N, 2 * F);
       gemm.linear_backward(dy, a.ln2, W(o.gate_up), dln, G(o.gate_up), N, d, 2 * F);
       k::rmsnorm_backward(ctx, dres, G(o.ln2), dln, a.x_mid, P(o.ln2), a.rstd2, N, d, norm_scratch);
@@ -464,7 +482,6 @@ std::size_t Model::memory_bytes() const {
   const Impl& m = *impl_;
   return (m.params.size() + m.grads.size() + m.wop.size() + m.acts.size() + m.scratch.size()) *
              sizeof(float) +
-         m.wop16.size() * sizeof(std::uint16_t) +
          (m.ids.size() + m.targets.size()) * sizeof(std::int32_t);
 }
 
