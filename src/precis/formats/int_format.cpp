@@ -106,7 +106,15 @@ class IntFormat final : public Format {
   void fake_quant_threads(float* x, std::int64_t rows, std::int64_t cols,
                           int threads) const override {
     std::int64_t len = scale_group_length(spec(), rows, cols);
-    for_each_group(rows * cols / len, len, threads, [&](std::int64_t g, int inside) {
+    const std::int64_t groups = rows * cols / len;
+    if (!spec().asymmetric && spec().clipping != Clipping::MseSearch && groups >= threads) {
+      // Many groups (per head, :gN, per channel): runs of them per kernel call, each thread a
+      // range of groups. The same parameters and roundings as the general path below.
+      for_unit_ranges(groups, len, threads,
+                      [&](std::int64_t b, std::int64_t e) { fake_symmetric_groups(x, len, b, e); });
+      return;
+    }
+    for_each_group(groups, len, threads, [&](std::int64_t g, int inside) {
       float* xs = x + g * len;
       IntParams p = params(xs, len, inside);
       if (std::isnan(p.scale)) {
@@ -119,6 +127,24 @@ class IntFormat final : public Format {
   }
 
  private:
+  // Symmetric absmax groups [begin, end) of `len` elements, kRun at a time.
+  void fake_symmetric_groups(float* x, std::int64_t len, std::int64_t begin,
+                             std::int64_t end) const {
+    constexpr std::int64_t kRun = 64;
+    float amax[kRun];
+    IntParams p[kRun];
+    for (std::int64_t g0 = begin; g0 < end; g0 += kRun) {
+      const std::int64_t ng = std::min(kRun, end - g0);
+      float* xs = x + g0 * len;
+      k_.block_absmax(xs, ng, len, amax);
+      for (std::int64_t j = 0; j < ng; ++j)
+        p[j] = std::isfinite(amax[j]) ? for_range(0.0f, amax[j]) : nan_params();
+      k_.int_fake_blocks(xs, ng, len, p);
+      for (std::int64_t j = 0; j < ng; ++j)
+        if (std::isnan(p[j].scale)) std::fill_n(xs + j * len, len, kNaN);
+    }
+  }
+
   IntParams base() const {
     IntParams p;
     p.qmin = qmin_;

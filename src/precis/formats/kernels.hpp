@@ -65,6 +65,9 @@ struct Kernels {
   void (*mini_codes_blocks)(const float* x, std::int64_t blocks, std::int64_t len,
                             const MiniParams& p, const float* factors,
                             std::uint32_t* codes) = nullptr;
+  // int_fake of block b with params[b]: short groups (per head, :gN) without a call per group.
+  void (*int_fake_blocks)(float* x, std::int64_t blocks, std::int64_t len,
+                          const IntParams* params) = nullptr;
 };
 
 // The reference table, or the SIMD table for `isa` (which the CPU must support).

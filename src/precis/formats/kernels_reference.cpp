@@ -96,13 +96,17 @@ void ref_mini_codes_blocks(const float* x, std::int64_t blocks, std::int64_t len
     ref_mini_codes(x + b * len, len, p, factors[b], false, codes + b * len);
 }
 
+void ref_int_fake_blocks(float* x, std::int64_t blocks, std::int64_t len, const IntParams* params) {
+  for (std::int64_t b = 0; b < blocks; ++b) ref_int_fake(x + b * len, len, params[b]);
+}
+
 }  // namespace
 
 const Kernels& reference_kernels() {
-  static const Kernels k{Isa::Reference,       ref_absmax,       ref_minmax,
-                         ref_int_fake,         ref_int_codes,    ref_mini_fake,
-                         ref_mini_codes,       ref_block_absmax, ref_mini_fake_blocks,
-                         ref_mini_codes_blocks};
+  static const Kernels k{Isa::Reference,        ref_absmax,         ref_minmax,
+                         ref_int_fake,          ref_int_codes,      ref_mini_fake,
+                         ref_mini_codes,        ref_block_absmax,   ref_mini_fake_blocks,
+                         ref_mini_codes_blocks, ref_int_fake_blocks};
   return k;
 }
 

@@ -233,9 +233,24 @@ struct SimdKernels {
     }
   }
 
+  static void int_fake_blocks(float* x, std::int64_t blocks, std::int64_t len,
+                              const IntParams* params) {
+    if (len % N != 0) {
+      for (std::int64_t b = 0; b < blocks; ++b) int_fake(x + b * len, len, params[b]);
+      return;
+    }
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      float* xs = x + b * len;
+      IntConsts c(params[b]);
+      for (std::int64_t i = 0; i < len; i += N)
+        V::store(xs + i, V::mul(V::sub(c.q(V::load(xs + i)), c.zero), c.scale));
+    }
+  }
+
   static Kernels table(Isa isa) {
-    return Kernels{isa,       absmax,     minmax,       int_fake,         int_codes,
-                   mini_fake, mini_codes, block_absmax, mini_fake_blocks, mini_codes_blocks};
+    return Kernels{
+        isa,        absmax,       minmax,           int_fake,          int_codes,      mini_fake,
+        mini_codes, block_absmax, mini_fake_blocks, mini_codes_blocks, int_fake_blocks};
   }
 };
 
