@@ -115,5 +115,41 @@ TEST(GemmBf16, EmulatedProductsIgnoreTheNarrowedBits) {
   EXPECT_TRUE(same_bits(y0, y1));
 }
 
+// Weights packed (and, for native bf16, narrowed) once per epoch: the same bits as the products
+// that narrow or read the plain weight on every call, and a new epoch picks up changed weights.
+void expect_packing_changes_no_bits(bool bf16) {
+  const std::int64_t M = 130, in = 72, out = 200;
+  Bf16Matrix x(M * in, 7), w(out * in, 8), dy(M * out, 9);
+  Gemm plain(2), packed(2);
+  plain.set_bf16_operands(bf16);
+  packed.set_bf16_operands(bf16);
+  packed.set_weight_packing(true);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    packed.begin_weight_epoch();
+    std::vector<float> y0(M * out), y1(M * out), dx0(M * in), dx1(M * in);
+    plain.linear_forward(x.f32.data(), w.f32.data(), y0.data(), M, in, out);
+    plain.linear_backward(dy.f32.data(), x.f32.data(), w.f32.data(), dx0.data(), nullptr, M, in,
+                          out);
+    for (int call = 0; call < 2; ++call) {  // the second call reads the packed copy
+      packed.linear_forward(x.f32.data(), w.f32.data(), y1.data(), M, in, out);
+      packed.linear_backward(dy.f32.data(), x.f32.data(), w.f32.data(), dx1.data(), nullptr, M, in,
+                             out);
+      EXPECT_TRUE(same_bits(y0, y1)) << "epoch " << epoch << " call " << call;
+      EXPECT_TRUE(same_bits(dx0, dx1)) << "epoch " << epoch << " call " << call;
+    }
+    for (auto& v : w.f32) v = -v;  // exact in bf16: the next epoch's weight
+  }
+}
+
+TEST(GemmBf16, PackedWeightsGiveTheSameBits) {
+  expect_packing_changes_no_bits(true);
+  expect_packing_changes_no_bits(false);
+}
+
+TEST(GemmBf16, PackedWeightsGiveTheSameBitsEmulated) {
+  const ScopedIsa avx2("avx2");
+  expect_packing_changes_no_bits(true);
+}
+
 }  // namespace
 }  // namespace precis::kernels
