@@ -113,7 +113,7 @@ struct Gemm::Impl {
   // B in the layout of packed product e, reordered from the caller's array at its first use in
   // this epoch. Converts fp32 to bf16 too where the product is bf16 (exact: B holds bf16
   // values), and holds one copy per layout a weight is read in.
-  const dnnl::memory& packed_b(const Entry& e, const float* B, int threads) {
+  const dnnl::memory& packed_b(const Entry& e, const float* B) {
     auto& copies = packed[B];
     Packed* p = nullptr;
     for (auto& c : copies)
@@ -127,7 +127,6 @@ struct Gemm::Impl {
     }
     if (p->epoch != epoch) {
       p->src.set_data_handle(const_cast<float*>(B));
-      omp_set_num_threads(threads);
       p->reorder.execute(stream, p->src, p->dst);
       p->epoch = epoch;
     }
@@ -155,13 +154,17 @@ void Gemm::product(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, s
                    std::int64_t ldc, bool accumulate, bool pack_b) {
   if (M == 0 || N == 0) return;
   try {
+    // oneDNN sizes a primitive's thread team from the calling thread's OpenMP setting when it
+    // creates the primitive (matmul and reorder alike): set it before any is made, or one made
+    // at the first call runs on every core at every call.
+    omp_set_num_threads(threads_);
     const bool bf16 = bf16_operands_ && impl_->native_bf16;
     auto& e = impl_->get(trans_a, trans_b, M, N, K, lda, ldb, ldc, accumulate, bf16, pack_b);
     // The stored extents of the two operands (a transposed view reads a K × M matrix).
     const std::size_t na = static_cast<std::size_t>((trans_a ? K : M) * lda);
     const std::size_t nb = static_cast<std::size_t>((trans_b ? N : K) * ldb);
     if (pack_b) {
-      e.b.set_data_handle(impl_->packed_b(e, B.f32, threads_).get_data_handle());
+      e.b.set_data_handle(impl_->packed_b(e, B.f32).get_data_handle());
       e.a.set_data_handle(
           bf16 ? const_cast<std::uint16_t*>(impl_->narrowed(A, na, impl_->a16, threads_))
                : static_cast<void*>(const_cast<float*>(A.f32)));
@@ -174,7 +177,6 @@ void Gemm::product(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, s
     }
     e.c.set_data_handle(C);
     e.scratch.set_data_handle(impl_->scratch.data());
-    omp_set_num_threads(threads_);
     e.prim.execute(impl_->stream, {{DNNL_ARG_SRC, e.a},
                                    {DNNL_ARG_WEIGHTS, e.b},
                                    {DNNL_ARG_DST, e.c},
