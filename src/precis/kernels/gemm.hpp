@@ -58,7 +58,7 @@ class Gemm {
   // Weight packing, for a caller whose weights stay put between calls of begin_weight_epoch()
   // (a model between optimizer steps). The products that read a weight as their B operand (the
   // forward and dX products of linear_forward / linear_backward) then read it from a copy in the
-  // blocked layout that oneDNN's kernel reads fastest (10-28 % faster on the shapes of small
+  // blocked layout that oneDNN's kernel reads fastest (3-24 % faster on the shapes of small
   // models), made from its fp32 values at its first use in an epoch (narrowed to bf16 there for
   // native bf16 products) and reused after. A packed copy is keyed by the weight's address:
   // changing a weight without a new epoch would leave the products reading the old values, so
