@@ -39,7 +39,7 @@ echo "== The default corpus (bytes tokenizer; a rebuild with the same recipe doe
 "$precis" data build --out "$out/data" --threads "$threads"
 
 echo
-echo "== Training a small model for about 3 minutes on $threads threads =="
+echo "== Training a small model on 2.6 million tokens on $threads threads =="
 run="$out/run"
 if [[ "${DEMO_RETRAIN:-0}" == 1 ]]; then rm -rf "$run"; fi
 if [[ -f "$run/model.safetensors" ]]; then
