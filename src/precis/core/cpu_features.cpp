@@ -7,7 +7,9 @@
 
 namespace precis {
 
-CpuFeatures detect_cpu_features() {
+namespace {
+
+CpuFeatures query_cpu_features() {
   __builtin_cpu_init();
   CpuFeatures f;
   f.avx512f = __builtin_cpu_supports("avx512f");
@@ -22,6 +24,13 @@ CpuFeatures detect_cpu_features() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   f.f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
   return f;
+}
+
+}  // namespace
+
+CpuFeatures detect_cpu_features() {
+  static const CpuFeatures features = query_cpu_features();
+  return features;
 }
 
 bool cpu_supports(Isa isa) {

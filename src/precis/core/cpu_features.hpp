@@ -25,7 +25,8 @@ struct CpuFeatures {
   }
 };
 
-// Queried once per call; cheap enough that callers may cache or not.
+// Read once per process (CPUID traps under a hypervisor, and the kernels are dispatched per
+// call); every later call returns the same answer.
 CpuFeatures detect_cpu_features();
 
 // Which instruction set a kernel runs on: Reference is the plain C++ implementation, which every

@@ -11,7 +11,6 @@
 
 #include "precis/core/cpu_features.hpp"
 #include "precis/core/error.hpp"
-#include "precis/formats/cpu_once.hpp"
 #include "precis/formats/spec.hpp"
 
 namespace precis::formats {
@@ -56,6 +55,6 @@ class Format {
 };
 
 // Builds the executable format; isa = Reference forces the plain implementation.
-std::unique_ptr<Format> make_format(const FormatSpec& spec, Isa isa = best_isa_once());
+std::unique_ptr<Format> make_format(const FormatSpec& spec, Isa isa = best_isa());
 
 }  // namespace precis::formats

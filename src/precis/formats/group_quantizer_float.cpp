@@ -20,7 +20,7 @@ class FloatGroupQuantizer final : public GroupQuantizer {
  public:
   explicit FloatGroupQuantizer(const FormatSpec& spec)
       : GroupQuantizer(spec),
-        k_(kernels_for(best_isa_once())),
+        k_(kernels_for(best_isa())),
         format_(make_format(spec)),
         mp_(MiniParams::make(Minifloat::from_spec(spec))),
         scaled_(spec.granularity != Granularity::None) {}

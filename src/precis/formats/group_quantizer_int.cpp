@@ -19,7 +19,7 @@ namespace {
 class IntGroupQuantizer final : public GroupQuantizer {
  public:
   explicit IntGroupQuantizer(const FormatSpec& spec)
-      : GroupQuantizer(spec), k_(kernels_for(best_isa_once())), format_(make_format(spec)) {
+      : GroupQuantizer(spec), k_(kernels_for(best_isa())), format_(make_format(spec)) {
     const int bits = spec.bits;
     qmin_ = spec.asymmetric ? 0.0f : -std::ldexp(1.0f, bits - 1);
     qmax_ = spec.asymmetric ? std::ldexp(1.0f, bits) - 1.0f : std::ldexp(1.0f, bits - 1) - 1.0f;

@@ -23,7 +23,7 @@ class MxGroupQuantizer final : public GroupQuantizer {
  public:
   explicit MxGroupQuantizer(const FormatSpec& spec)
       : GroupQuantizer(spec),
-        k_(kernels_for(best_isa_once())),
+        k_(kernels_for(best_isa())),
         format_(make_format(spec)),
         is_int_(spec.mx_element == MxElement::Int8) {
     if (!is_int_) mp_ = MiniParams::make(Minifloat::from_spec(spec));

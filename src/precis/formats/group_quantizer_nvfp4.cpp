@@ -27,7 +27,7 @@ class Nvfp4GroupQuantizer final : public GroupQuantizer {
  public:
   explicit Nvfp4GroupQuantizer(const FormatSpec& spec)
       : GroupQuantizer(spec),
-        k_(kernels_for(best_isa_once())),
+        k_(kernels_for(best_isa())),
         format_(make_format(spec)),
         mp_(MiniParams::make(Minifloat{2, 1, FloatConvention::Finite, true})) {}
 

@@ -3,7 +3,6 @@
 #include <limits>
 
 #include "precis/core/error.hpp"
-#include "precis/formats/cpu_once.hpp"
 #include "precis/formats/kernels.hpp"
 
 namespace precis::formats {
@@ -111,7 +110,7 @@ const Kernels& reference_kernels() {
 }
 
 const Kernels& kernels_for(Isa isa) {
-  require(cpu_runs(isa), "this CPU cannot run the {} kernels (try PRECIS_ISA=reference)",
+  require(cpu_supports(isa), "this CPU cannot run the {} kernels (try PRECIS_ISA=reference)",
           to_string(isa));
   switch (isa) {
     case Isa::Avx512:

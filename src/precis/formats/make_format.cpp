@@ -6,7 +6,7 @@
 namespace precis::formats {
 
 std::unique_ptr<Format> make_format(const FormatSpec& spec, Isa isa) {
-  if (!cpu_runs(isa)) isa = best_isa_once();
+  if (!cpu_supports(isa)) isa = best_isa();
   const Kernels& k = kernels_for(isa);
   switch (spec.family) {
     case Family::Identity:

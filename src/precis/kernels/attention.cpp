@@ -10,10 +10,9 @@ namespace precis::kernels {
 namespace {
 
 const AttentionTable& table(const Ctx& ctx) {
-  // CPUID once: under a hypervisor it traps, and the kernels are dispatched per call.
-  static const bool avx2 = cpu_supports(Isa::Avx2), avx512 = cpu_supports(Isa::Avx512);
-  if (ctx.isa == Isa::Avx512 && avx512) return kAttentionAvx512;
-  return ctx.isa != Isa::Reference && avx2 ? kAttentionAvx2 : kAttentionReference;
+  if (ctx.isa == Isa::Avx512 && cpu_supports(Isa::Avx512)) return kAttentionAvx512;
+  return ctx.isa != Isa::Reference && cpu_supports(Isa::Avx2) ? kAttentionAvx2
+                                                              : kAttentionReference;
 }
 
 void check(const AttentionShape& s) {

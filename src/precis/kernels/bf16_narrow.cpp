@@ -20,10 +20,8 @@ void narrow_scalar(const float* src, std::size_t n, std::uint16_t* dst) {
 }  // namespace
 
 void narrow_bf16_bits(const float* src, std::size_t n, std::uint16_t* dst, int threads) {
-  // Native bf16 products exist only on AVX-512 CPUs, so that is the one fast path; the CPUID
-  // answer is cached because under a hypervisor CPUID traps and this runs per GEMM.
-  static const bool avx512 = cpu_supports(Isa::Avx512);
-  auto part = avx512 ? detail::narrow_bf16_bits_avx512 : narrow_scalar;
+  // Native bf16 products exist only on AVX-512 CPUs, so that is the one fast path.
+  auto part = cpu_supports(Isa::Avx512) ? detail::narrow_bf16_bits_avx512 : narrow_scalar;
   // Chunks of whole cache lines of the output, and none below ~64 KiB of input per thread: a
   // parallel region costs microseconds, the small operands (per-head, the head) take less.
   const std::size_t min_chunk = 16384;

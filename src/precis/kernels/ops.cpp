@@ -9,10 +9,8 @@ namespace precis::kernels {
 namespace {
 
 const OpsTable& table(const Ctx& ctx) {
-  // CPUID once: under a hypervisor it traps, and the kernels are dispatched per call.
-  static const bool avx2 = cpu_supports(Isa::Avx2), avx512 = cpu_supports(Isa::Avx512);
-  if (ctx.isa == Isa::Avx512 && avx512) return kOpsAvx512;
-  return ctx.isa != Isa::Reference && avx2 ? kOpsAvx2 : kOpsReference;
+  if (ctx.isa == Isa::Avx512 && cpu_supports(Isa::Avx512)) return kOpsAvx512;
+  return ctx.isa != Isa::Reference && cpu_supports(Isa::Avx2) ? kOpsAvx2 : kOpsReference;
 }
 
 }  // namespace

@@ -14,6 +14,6 @@ namespace precis::formats {
 // spec.family must be Family::Gguf. isa caps the SIMD level (the CPU's support is checked here);
 // every level gives identical bytes. Block types refuse NaN and Inf (ggml's rules have no answer
 // for them); f32/f16/bf16 pass them through as IEEE casts.
-std::unique_ptr<Format> make_gguf_format(const FormatSpec& spec, Isa isa = best_isa_once());
+std::unique_ptr<Format> make_gguf_format(const FormatSpec& spec, Isa isa = best_isa());
 
 }  // namespace precis::formats

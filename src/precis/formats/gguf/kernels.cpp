@@ -1,7 +1,6 @@
 #include "precis/formats/gguf/kernels.hpp"
 
 #include "precis/core/error.hpp"
-#include "precis/formats/cpu_once.hpp"
 #include "precis/formats/gguf/reference.hpp"
 #include "precis/formats/half.hpp"
 
@@ -83,8 +82,8 @@ RowKernels select_kernels(GgufType type, Isa isa) {
     if (fast.quantize != nullptr) chosen.quantize = fast.quantize;
     if (fast.dequantize != nullptr) chosen.dequantize = fast.dequantize;
   };
-  if (isa != Isa::Reference && cpu_runs(Isa::Avx2)) overlay(avx2_kernels(type));
-  if (isa == Isa::Avx512 && cpu_runs(Isa::Avx512)) overlay(avx512_kernels(type));
+  if (isa != Isa::Reference && cpu_supports(Isa::Avx2)) overlay(avx2_kernels(type));
+  if (isa == Isa::Avx512 && cpu_supports(Isa::Avx512)) overlay(avx512_kernels(type));
   return chosen;
 }
 
