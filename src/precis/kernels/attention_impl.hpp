@@ -8,8 +8,6 @@
 // values are unchanged (it only stops caring which FP flags get raised).
 #pragma GCC optimize("no-trapping-math")
 
-#include <omp.h>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -22,8 +20,6 @@
 
 namespace precis::kernels::PRECIS_KERNEL_NS {
 
-static inline int thread_id(int threads) { return threads > 1 ? omp_get_thread_num() : 0; }
-
 // Any head dimension up to kMaxHeadDim (the tiled kernels take the multiples of 16 the models
 // use): online softmax over key tiles of kKeyTile, plain loops along contiguous axes.
 static void general_forward(int threads, const AttentionShape& s, float* out, float* lse,
@@ -35,7 +31,7 @@ static void general_forward(int threads, const AttentionShape& s, float* out, fl
   const float neg_inf = -std::numeric_limits<float>::infinity();
   parallel_for(0, static_cast<std::int64_t>(s.B) * H, threads, [&](std::int64_t task) {
     const int b = static_cast<int>(task / H), h = static_cast<int>(task % H), g = h / group;
-    float* Kt = scratch + per_thread * thread_id(threads);  // hd × Tp
+    float* Kt = scratch + per_thread * scratch_slot(threads);  // hd × Tp
     const int Tp = padded_keys(T);
     float* Q = Kt + static_cast<std::size_t>(hd) * Tp;  // kQueryTile × hd, pre-scaled
     float* S = Q + kQueryTile * hd;                     // kQueryTile × kKeyTile
@@ -130,14 +126,14 @@ static void general_backward(int threads, const AttentionShape& s, float* dqkv, 
     const int b = static_cast<int>(task / Hkv), g = static_cast<int>(task % Hkv);
     const int Tp = padded_keys(T);
     const std::size_t tT = static_cast<std::size_t>(Tp) * hd;
-    float* Kt = scratch + per_thread * thread_id(threads);  // hd × Tp
-    float* Vt = Kt + tT;                                    // hd × Tp
-    float* dK = Vt + tT;                                    // T × hd
-    float* dV = dK + tT;                                    // T × hd
-    float* Q = dV + tT;                                     // kQueryTile × hd, pre-scaled
-    float* dO = Q + kQueryTile * hd;                        // kQueryTile × hd
-    float* dQ = dO + kQueryTile * hd;                       // kQueryTile × hd
-    float* P = dQ + kQueryTile * hd;                        // kQueryTile × T
+    float* Kt = scratch + per_thread * scratch_slot(threads);  // hd × Tp
+    float* Vt = Kt + tT;                                       // hd × Tp
+    float* dK = Vt + tT;                                       // T × hd
+    float* dV = dK + tT;                                       // T × hd
+    float* Q = dV + tT;                                        // kQueryTile × hd, pre-scaled
+    float* dO = Q + kQueryTile * hd;                           // kQueryTile × hd
+    float* dQ = dO + kQueryTile * hd;                          // kQueryTile × hd
+    float* P = dQ + kQueryTile * hd;                           // kQueryTile × T
     float* dP = P + static_cast<std::size_t>(kQueryTile) * T;
     float* D = dP + static_cast<std::size_t>(kQueryTile) * T;
     const float* base = qkv + static_cast<std::int64_t>(b) * T * ld;

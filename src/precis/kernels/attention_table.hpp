@@ -1,6 +1,8 @@
 // The ISA builds of attention_impl.hpp, for attention.cpp's dispatch.
 #pragma once
 
+#include <omp.h>
+
 #include "precis/kernels/attention.hpp"
 
 namespace precis::kernels {
@@ -32,5 +34,9 @@ inline std::size_t attention_task_floats(int T, int hd) {
   std::size_t bwd = 4 * d * t + 3 * q * d + 2 * q * t + q;
   return (fwd > bwd ? fwd : bwd) + 64;
 }
+
+// Which task-sized slot of the scratch a parallel_for task uses: its OpenMP thread, or 0 when
+// the loop runs on the calling thread alone.
+inline int scratch_slot(int threads) { return threads > 1 ? omp_get_thread_num() : 0; }
 
 }  // namespace precis::kernels

@@ -15,8 +15,6 @@
 // dK, dV: heads, then query rows in order; dO·O: eight chains over d), the same in every build.
 #pragma once
 
-#include <omp.h>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -43,7 +41,6 @@ template <int HD>
 inline constexpr int kLanes = HD < 2 * kWidth ? HD : 2 * kWidth;
 
 inline int round_up(int n, int m) { return (n + m - 1) / m * m; }
-static inline int worker(int threads) { return threads > 1 ? omp_get_thread_num() : 0; }
 
 // S[r][j] = Σ_d A[r][d]·Bt[d][j] for kRows rows and the keys [0, round_up(n, kKeys)); A is
 // kRows × HD, Bt is HD × ldb (keys transposed, padded so that whole tiles are readable), rows of
@@ -158,9 +155,9 @@ static void forward(int threads, const AttentionShape& s, float* out, float* lse
   const std::size_t per_thread = attention_task_floats(T, HD);
   parallel_for(0, static_cast<std::int64_t>(s.B) * H, threads, [&](std::int64_t task) {
     const int b = static_cast<int>(task / H), h = static_cast<int>(task % H), g = h / group;
-    float* Kt = scratch + per_thread * worker(threads);  // HD × Tp
-    float* Q = Kt + static_cast<std::size_t>(HD) * Tp;   // kRows × HD, pre-scaled
-    float* P = Q + kRows * HD;                           // kRows × Tp
+    float* Kt = scratch + per_thread * scratch_slot(threads);  // HD × Tp
+    float* Q = Kt + static_cast<std::size_t>(HD) * Tp;         // kRows × HD, pre-scaled
+    float* P = Q + kRows * HD;                                 // kRows × Tp
     const float* base = qkv + static_cast<std::int64_t>(b) * T * ld;
     const float* v0 = base + static_cast<std::int64_t>(H + s.n_kv_heads + g) * HD;
     pack_transposed<HD>(base + static_cast<std::int64_t>(H + g) * HD, ld, T, Tp, Kt);
@@ -238,14 +235,14 @@ static void backward(int threads, const AttentionShape& s, float* dqkv, const fl
   parallel_for(0, static_cast<std::int64_t>(s.B) * Hkv, threads, [&](std::int64_t task) {
     const int b = static_cast<int>(task / Hkv), g = static_cast<int>(task % Hkv);
     const std::size_t tT = static_cast<std::size_t>(Tp) * HD;
-    float* Kt = scratch + per_thread * worker(threads);    // HD × Tp
-    float* Vt = Kt + tT;                                   // HD × Tp
-    float* dKt = Vt + tT;                                  // HD × Tp, transposed like Kt
-    float* dVt = dKt + tT;                                 // HD × Tp
-    float* Q = dVt + tT;                                   // kTile × HD, pre-scaled
-    float* dO = Q + kTile * HD;                            // kTile × HD
-    float* P = dO + kTile * HD;                            // kTile × Tp
-    float* dS = P + static_cast<std::size_t>(kTile) * Tp;  // kTile × Tp
+    float* Kt = scratch + per_thread * scratch_slot(threads);  // HD × Tp
+    float* Vt = Kt + tT;                                       // HD × Tp
+    float* dKt = Vt + tT;                                      // HD × Tp, transposed like Kt
+    float* dVt = dKt + tT;                                     // HD × Tp
+    float* Q = dVt + tT;                                       // kTile × HD, pre-scaled
+    float* dO = Q + kTile * HD;                                // kTile × HD
+    float* P = dO + kTile * HD;                                // kTile × Tp
+    float* dS = P + static_cast<std::size_t>(kTile) * Tp;      // kTile × Tp
     const float* base = qkv + static_cast<std::int64_t>(b) * T * ld;
     const float* k0 = base + static_cast<std::int64_t>(H + g) * HD;
     const float* v0 = base + static_cast<std::int64_t>(H + Hkv + g) * HD;

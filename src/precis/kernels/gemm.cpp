@@ -54,7 +54,6 @@ struct Gemm::Impl {
   // A weight in the layout a packed product reads, and the reorder that makes it from the
   // caller's array.
   struct Packed {
-    dnnl::memory::desc plain;
     dnnl::memory src, dst;
     dnnl::reorder reorder;
     std::uint64_t epoch = 0;
@@ -68,12 +67,11 @@ struct Gemm::Impl {
   AlignedBuffer<std::uint16_t> a16, b16, dy16;  // narrowed operands of native bf16 products
   bool native_bf16 = probe_native_bf16(engine);
 
-  // The 16-bit patterns of an operand's n stored values: its own, or narrowed into buf.
-  static const std::uint16_t* narrowed(const Operand& op, std::size_t n,
+  // The 16-bit bf16 patterns of x's n stored values, in buf.
+  static const std::uint16_t* narrowed(const float* x, std::size_t n,
                                        AlignedBuffer<std::uint16_t>& buf, int threads) {
-    if (op.bits) return op.bits;
     if (buf.size() < n) buf.resize(n);
-    narrow_bf16_bits(op.f32, n, buf.data(), threads);
+    narrow_bf16_bits(x, n, buf.data(), threads);
     return buf.data();
   }
 
@@ -117,9 +115,9 @@ struct Gemm::Impl {
     auto& copies = packed[B];
     Packed* p = nullptr;
     for (auto& c : copies)
-      if (c.plain == e.b_stored && c.dst.get_desc() == e.b.get_desc()) p = &c;
+      if (c.src.get_desc() == e.b_stored && c.dst.get_desc() == e.b.get_desc()) p = &c;
     if (!p) {
-      Packed c{e.b_stored, dnnl::memory(e.b_stored, engine, DNNL_MEMORY_NONE),
+      Packed c{dnnl::memory(e.b_stored, engine, DNNL_MEMORY_NONE),
                dnnl::memory(e.b.get_desc(), engine), dnnl::reorder(), 0};
       c.reorder = dnnl::reorder(c.src, c.dst);
       copies.push_back(std::move(c));
@@ -142,16 +140,16 @@ Gemm::Gemm(Gemm&&) noexcept = default;
 Gemm& Gemm::operator=(Gemm&&) noexcept = default;
 
 void Gemm::gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
-                Operand A, std::int64_t lda, Operand B, std::int64_t ldb, float* C,
+                const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float* C,
                 std::int64_t ldc, bool accumulate) {
-  product(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, false);
+  product(trans_a, trans_b, M, N, K, A, nullptr, lda, B, ldb, C, ldc, accumulate, false);
 }
 
 void Gemm::begin_weight_epoch() { ++impl_->epoch; }
 
 void Gemm::product(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
-                   Operand A, std::int64_t lda, Operand B, std::int64_t ldb, float* C,
-                   std::int64_t ldc, bool accumulate, bool pack_b) {
+                   const float* A, const std::uint16_t* A16, std::int64_t lda, const float* B,
+                   std::int64_t ldb, float* C, std::int64_t ldc, bool accumulate, bool pack_b) {
   if (M == 0 || N == 0) return;
   try {
     // oneDNN sizes a primitive's thread team from the calling thread's OpenMP setting when it
@@ -163,18 +161,15 @@ void Gemm::product(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, s
     // The stored extents of the two operands (a transposed view reads a K × M matrix).
     const std::size_t na = static_cast<std::size_t>((trans_a ? K : M) * lda);
     const std::size_t nb = static_cast<std::size_t>((trans_b ? N : K) * ldb);
-    if (pack_b) {
-      e.b.set_data_handle(impl_->packed_b(e, B.f32).get_data_handle());
-      e.a.set_data_handle(
-          bf16 ? const_cast<std::uint16_t*>(impl_->narrowed(A, na, impl_->a16, threads_))
-               : static_cast<void*>(const_cast<float*>(A.f32)));
-    } else if (bf16) {
-      e.a.set_data_handle(const_cast<std::uint16_t*>(impl_->narrowed(A, na, impl_->a16, threads_)));
+    if (bf16 && !A16) A16 = impl_->narrowed(A, na, impl_->a16, threads_);
+    e.a.set_data_handle(bf16 ? static_cast<void*>(const_cast<std::uint16_t*>(A16))
+                             : static_cast<void*>(const_cast<float*>(A)));
+    if (pack_b)
+      e.b.set_data_handle(impl_->packed_b(e, B).get_data_handle());
+    else if (bf16)
       e.b.set_data_handle(const_cast<std::uint16_t*>(impl_->narrowed(B, nb, impl_->b16, threads_)));
-    } else {
-      e.a.set_data_handle(const_cast<float*>(A.f32));
-      e.b.set_data_handle(const_cast<float*>(B.f32));
-    }
+    else
+      e.b.set_data_handle(const_cast<float*>(B));
     e.c.set_data_handle(C);
     e.scratch.set_data_handle(impl_->scratch.data());
     e.prim.execute(impl_->stream, {{DNNL_ARG_SRC, e.a},
@@ -193,20 +188,22 @@ bool Gemm::native_bf16() const { return impl_->native_bf16; }
 // Below this many rows a product costs about what packing its weight does.
 constexpr std::int64_t kMinPackedRows = 64;
 
-void Gemm::linear_forward(Operand x, Operand w, float* y, std::int64_t M, std::int64_t in,
+void Gemm::linear_forward(const float* x, const float* w, float* y, std::int64_t M, std::int64_t in,
                           std::int64_t out, bool accumulate) {
-  product(false, true, M, out, in, x, in, w, in, y, out, accumulate,
+  product(false, true, M, out, in, x, nullptr, in, w, in, y, out, accumulate,
           weight_packing_ && M >= kMinPackedRows);
 }
 
-void Gemm::linear_backward(Operand dy, Operand x, Operand w, float* dx, float* dw, std::int64_t M,
-                           std::int64_t in, std::int64_t out, bool accumulate_dx) {
+void Gemm::linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw,
+                           std::int64_t M, std::int64_t in, std::int64_t out, bool accumulate_dx) {
+  // Both products read dy: a native bf16 pair narrows it once.
+  const std::uint16_t* dy16 = nullptr;
   if (dx && dw && bf16_operands_ && impl_->native_bf16 && M > 0)
-    dy.bits = Impl::narrowed(dy, static_cast<std::size_t>(M * out), impl_->dy16, threads_);
+    dy16 = Impl::narrowed(dy, static_cast<std::size_t>(M * out), impl_->dy16, threads_);
   if (dx)
-    product(false, false, M, in, out, dy, out, w, in, dx, in, accumulate_dx,
+    product(false, false, M, in, out, dy, dy16, out, w, in, dx, in, accumulate_dx,
             weight_packing_ && M >= kMinPackedRows);
-  if (dw) gemm(true, false, out, in, M, dy, out, x, in, dw, in, true);
+  if (dw) product(true, false, out, in, M, dy, dy16, out, x, in, dw, in, true, false);
 }
 
 }  // namespace precis::kernels

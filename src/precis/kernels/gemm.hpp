@@ -20,18 +20,6 @@
 
 namespace precis::kernels {
 
-// A product operand: its fp32 values and, optionally, the same values already narrowed to 16-bit
-// bf16 patterns (narrow_bf16_bits of f32, which must hold bf16 values). Native bf16 products read
-// `bits` instead of narrowing f32 on every call, which lets a caller narrow a weight once per step;
-// every other product reads f32 and ignores bits. Implicit: a plain pointer is an operand whose
-// bits the product narrows itself.
-struct Operand {
-  Operand(const float* values, const std::uint16_t* narrowed = nullptr)
-      : f32(values), bits(narrowed) {}
-  const float* f32;
-  const std::uint16_t* bits;
-};
-
 class Gemm {
  public:
   explicit Gemm(int threads);
@@ -42,17 +30,15 @@ class Gemm {
 
   // C[M×N] = A·B (+ C if accumulate); A is M×K with leading dimension lda, B is K×N
   // (or their transposes when trans_a/trans_b); row-major throughout.
-  void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, Operand A,
-            std::int64_t lda, Operand B, std::int64_t ldb, float* C, std::int64_t ldc,
-            bool accumulate);
+  void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
+            const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float* C,
+            std::int64_t ldc, bool accumulate);
 
   // Products whose operands already hold bf16 values (rounded fp32). Where the CPU multiplies
   // bf16 natively (AVX512_BF16, AMX) and oneDNN has a kernel for it, the operands are narrowed
-  // to 16 bits (exactly; an Operand's bits are used as given) and a bf16 matmul runs; elsewhere
-  // the fp32 product above computes the same products (bf16 × bf16 is exact in fp32),
-  // accumulated in a possibly different order.
+  // to 16 bits (exactly) and a bf16 matmul runs; elsewhere the fp32 product above computes the
+  // same products (bf16 × bf16 is exact in fp32), accumulated in a possibly different order.
   void set_bf16_operands(bool on) { bf16_operands_ = on; }
-  // Whether those products run natively, i.e. whether narrowed Operand bits are read at all.
   bool native_bf16() const;
 
   // Weight packing, for a caller whose weights stay put between calls of begin_weight_epoch()
@@ -67,17 +53,20 @@ class Gemm {
   void begin_weight_epoch();
 
   // Y = X·Wᵀ, or Y += X·Wᵀ when accumulate (a residual added in the same pass).
-  void linear_forward(Operand x, Operand w, float* y, std::int64_t M, std::int64_t in,
+  void linear_forward(const float* x, const float* w, float* y, std::int64_t M, std::int64_t in,
                       std::int64_t out, bool accumulate = false);
   // dx may be null (the layer's input needs no gradient); dw may be null likewise. Native bf16
   // products narrow dy once for both.
-  void linear_backward(Operand dy, Operand x, Operand w, float* dx, float* dw, std::int64_t M,
-                       std::int64_t in, std::int64_t out, bool accumulate_dx = false);
+  void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw,
+                       std::int64_t M, std::int64_t in, std::int64_t out,
+                       bool accumulate_dx = false);
 
  private:
+  // gemm(), where A16 (may be null) holds A already narrowed to bf16 for a native bf16 product
+  // and pack_b reads B from its packed copy.
   void product(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
-               Operand A, std::int64_t lda, Operand B, std::int64_t ldb, float* C, std::int64_t ldc,
-               bool accumulate, bool pack_b);
+               const float* A, const std::uint16_t* A16, std::int64_t lda, const float* B,
+               std::int64_t ldb, float* C, std::int64_t ldc, bool accumulate, bool pack_b);
   struct Impl;
   int threads_;
   bool bf16_operands_ = false;

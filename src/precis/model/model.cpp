@@ -315,16 +315,14 @@ struct Model::Impl {
       // MLP block.
       k::rmsnorm_forward(ctx, a.ln2, a.rstd2, a.x_mid, P(o.ln2), N, d, cfg.rms_eps);
       prepare_input(a.ln2, N, d, l, SiteInputRoundings::GateUp);
-      if (site_rounding(l, SiteInputRoundings::GateUp)) {
-        gemm.linear_forward(a.ln2, W(o.gate_up), a.gu, N, d, 2 * F);
-        finish_product(a.gu, N, 2 * F, 2 * F, l, SiteInputRoundings::GateUp);
-        k::swiglu_forward(ctx, a.h, a.gu, N, F);
-      } else {
-        for (std::int64_t r0 = 0, R = mlp_block_rows(F); r0 < N; r0 += R) {
-          const std::int64_t n = std::min(R, N - r0);
-          gemm.linear_forward(a.ln2 + r0 * d, W(o.gate_up), a.gu + r0 * 2 * F, n, d, 2 * F);
-          k::swiglu_forward(ctx, a.h + r0 * F, a.gu + r0 * 2 * F, n, F);
-        }
+      // In row blocks, except that a site rounding's correction takes the whole product.
+      const std::int64_t R = site_rounding(l, SiteInputRoundings::GateUp) ? N : mlp_block_rows(F);
+      for (std::int64_t r0 = 0; r0 < N; r0 += R) {
+        const std::int64_t n = std::min(R, N - r0);
+        float* gu = a.gu + r0 * 2 * F;
+        gemm.linear_forward(a.ln2 + r0 * d, W(o.gate_up), gu, n, d, 2 * F);
+        finish_product(gu, n, 2 * F, 2 * F, l, SiteInputRoundings::GateUp);
+        k::swiglu_forward(ctx, a.h + r0 * F, gu, n, F);
       }
       if (cfg.extra_norm)
         k::rmsnorm_forward(ctx, a.h_in, a.rstd_d, a.h, P(o.down_norm), N, F, cfg.rms_eps);
